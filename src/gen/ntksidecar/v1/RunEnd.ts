@@ -1,0 +1,11 @@
+// Original file: proto/ntksidecar/v1/sidecar.proto
+
+import type { RunStatus as _ntksidecar_v1_RunStatus, RunStatus__Output as _ntksidecar_v1_RunStatus__Output } from '../../ntksidecar/v1/RunStatus.js';
+
+export interface RunEnd {
+  'status'?: (_ntksidecar_v1_RunStatus);
+}
+
+export interface RunEnd__Output {
+  'status': (_ntksidecar_v1_RunStatus__Output);
+}
