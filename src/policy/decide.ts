@@ -1,0 +1,113 @@
+/**
+ * Per-run decision after each accepted snapshot. Honest until the stopping analysis (science.md A14) lands:
+ * CONTINUE while warming up or without data, STOP only for divergence or a spent budget. STOP latches.
+ */
+import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
+import type { Policy } from './policy.js';
+
+export type Action = 'ACTION_CONTINUE' | 'ACTION_STOP';
+
+export interface Verdict {
+  action: Action;
+  reason: Reason;
+  detail: string;
+  evidence: Record<string, number>;
+}
+
+export interface DecisionInput {
+  step: number;
+  computeSpent: number;
+  trainLoss: number;
+  /** false when any streamed tensor held NaN/Inf. */
+  dataFinite: boolean;
+  /** Accepted snapshots so far, this one included. */
+  snapshots: number;
+  /** Snapshots that carried a kernel (Jacobian, sketch or Gram). */
+  kernelSnapshots: number;
+  /** Run-level limits from RunStart; 0 = none. */
+  run: { warmupSteps: number; maxSteps: number; maxCompute: number };
+}
+
+/** The smaller of two limits where 0 means "none". */
+function tighter(a: number, b: number): number {
+  if (a === 0) return b;
+  if (b === 0) return a;
+  return Math.min(a, b);
+}
+
+export function decide(input: DecisionInput, policy: Policy, latched: Verdict | undefined): Verdict {
+  if (latched?.action === 'ACTION_STOP') return latched;
+  const { step, computeSpent, trainLoss } = input;
+
+  // A diverged run never recovers on its own: stop at once (a finding, not an RPC error; design.md §3).
+  if (!input.dataFinite || Number.isNaN(trainLoss) || !Number.isFinite(trainLoss)) {
+    const what = input.dataFinite ? `train_loss is ${trainLoss}` : 'the snapshot data holds NaN or Inf';
+    return {
+      action: 'ACTION_STOP',
+      reason: 'REASON_DIVERGED',
+      detail: `Diverged at step ${step}: ${what}. Lower the learning rate or restore the last good checkpoint.`,
+      evidence: { step, train_loss: trainLoss, data_finite: input.dataFinite ? 1 : 0 },
+    };
+  }
+
+  const warmup = Math.max(policy.warmupSteps, input.run.warmupSteps);
+  const maxSteps = tighter(policy.maxSteps, input.run.maxSteps);
+  const maxCompute = tighter(policy.maxCompute, input.run.maxCompute);
+  if (step >= warmup) {
+    if (maxSteps > 0 && step >= maxSteps) {
+      return {
+        action: 'ACTION_STOP',
+        reason: 'REASON_BUDGET',
+        detail: `Step budget spent: step ${step} ≥ max_steps ${maxSteps}.`,
+        evidence: { step, max_steps: maxSteps },
+      };
+    }
+    if (maxCompute > 0 && computeSpent >= maxCompute) {
+      return {
+        action: 'ACTION_STOP',
+        reason: 'REASON_BUDGET',
+        detail: `Compute budget spent: ${computeSpent} ≥ max_compute ${maxCompute}.`,
+        evidence: { step, compute_spent: computeSpent, max_compute: maxCompute },
+      };
+    }
+  }
+
+  if (step < warmup || input.snapshots < policy.minSnapshots) {
+    return {
+      action: 'ACTION_CONTINUE',
+      reason: 'REASON_WARMUP',
+      detail: step < warmup
+        ? `Warming up: step ${step} < warm-up ${warmup}.`
+        : `Warming up: ${input.snapshots} of ${policy.minSnapshots} snapshots needed before analysis.`,
+      evidence: { step, warmup_steps: warmup, snapshots: input.snapshots, min_snapshots: policy.minSnapshots },
+    };
+  }
+  if (input.kernelSnapshots === 0) {
+    return {
+      action: 'ACTION_CONTINUE',
+      reason: 'REASON_NO_DATA',
+      detail: 'No kernel yet: send a Jacobian, sketch or Gram with a snapshot to enable kernel analysis.',
+      evidence: { step, snapshots: input.snapshots },
+    };
+  }
+  return {
+    action: 'ACTION_CONTINUE',
+    reason: 'REASON_COLLECTING',
+    detail: `Kernel spectrum tracked over ${input.kernelSnapshots} snapshot(s); no stopping criterion has fired.`,
+    evidence: { step, kernel_snapshots: input.kernelSnapshots },
+  };
+}
+
+/**
+ * One decision for all ranks of a job (CheckStop by job_id): every rank must stop on the same step, so the
+ * job stops as soon as any rank's enforced decision is STOP; otherwise the most recent rank decision stands.
+ */
+export function jobVerdict<T extends { action: Action; enforced: boolean; decidedAtMs: number }>(ranks: readonly T[]): T | undefined {
+  let latest: T | undefined;
+  let stop: T | undefined;
+  for (const d of ranks) {
+    if (d.action === 'ACTION_STOP' && d.enforced && (!stop || d.decidedAtMs < stop.decidedAtMs)) stop = d;
+    if (!latest || d.decidedAtMs > latest.decidedAtMs) latest = d;
+  }
+  return stop ?? latest;
+}

@@ -1,0 +1,112 @@
+/**
+ * Stopping policy: named settings a run selects in RunStart, loaded from a policy file (YAML or JSON).
+ * Until the kernel-based stopping analysis (science.md A14) lands, a policy only knows warm-up, budgets and
+ * shadow mode; its fields are the ones that analysis will keep.
+ */
+export interface Policy {
+  name: string;
+  /** false = shadow mode: decisions are computed and exported but carry enforced=false. */
+  enforced: boolean;
+  /** No budget STOP before this step (a run's RunStart.warmup_steps raises it). */
+  warmupSteps: number;
+  /** Snapshots a run needs before any analysis-based vote (science.md A14 s_min: the 3rd snapshot). */
+  minSnapshots: number;
+  /** STOP with REASON_BUDGET at this step; 0 = none. RunStart.budget.max_steps overrides when smaller. */
+  maxSteps: number;
+  /** STOP with REASON_BUDGET once compute_spent reaches this; 0 = none. */
+  maxCompute: number;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  name: 'default',
+  enforced: true,
+  warmupSteps: 0,
+  minSnapshots: 3,
+  maxSteps: 0,
+  maxCompute: 0,
+};
+
+export interface PolicySet {
+  defaultName: string;
+  byName: ReadonlyMap<string, Policy>;
+}
+
+export class PolicyError extends Error {
+  override readonly name = 'PolicyError';
+}
+
+const FIELDS: Record<Exclude<keyof Policy, 'name'>, 'boolean' | 'count' | 'amount'> = {
+  enforced: 'boolean',
+  warmupSteps: 'count',
+  minSnapshots: 'count',
+  maxSteps: 'count',
+  maxCompute: 'amount',
+};
+
+function parsePolicy(name: string, raw: unknown, base: Policy, where: string): Policy {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PolicyError(`${where}: policy "${name}" must be a mapping of settings, got ${JSON.stringify(raw)}`);
+  }
+  const policy: Policy = { ...base, name };
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === 'extends') continue;
+    const kind = FIELDS[key as keyof typeof FIELDS];
+    if (!kind) throw new PolicyError(`${where}: policy "${name}" has unknown setting "${key}"; known: ${Object.keys(FIELDS).join(', ')}`);
+    if (kind === 'boolean') {
+      if (typeof value !== 'boolean') throw new PolicyError(`${where}: ${name}.${key} must be true or false, got ${JSON.stringify(value)}`);
+      (policy as unknown as Record<string, unknown>)[key] = value;
+    } else {
+      const ok = typeof value === 'number' && Number.isFinite(value) && value >= 0 && (kind === 'amount' || Number.isInteger(value));
+      if (!ok) throw new PolicyError(`${where}: ${name}.${key} must be a non-negative ${kind === 'count' ? 'integer' : 'number'}, got ${JSON.stringify(value)}`);
+      (policy as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  return policy;
+}
+
+/**
+ * Validates a parsed policy document:
+ *   default: { enforced: true, minSnapshots: 3 }      # optional; overrides DEFAULT_POLICY
+ *   policies:
+ *     shadow: { enforced: false }                     # inherits from default
+ *     capped: { extends: shadow, maxSteps: 20000 }
+ */
+export function policySetFrom(doc: unknown, where = 'policy file'): PolicySet {
+  if (doc === undefined || doc === null) return { defaultName: 'default', byName: new Map([['default', DEFAULT_POLICY]]) };
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new PolicyError(`${where}: expected a mapping with "default" and/or "policies"`);
+  const { default: rawDefault, policies: rawPolicies, ...rest } = doc as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length) throw new PolicyError(`${where}: unknown top-level key(s) ${extra.join(', ')}; expected "default" and "policies"`);
+  const byName = new Map<string, Policy>();
+  const base = rawDefault === undefined ? DEFAULT_POLICY : parsePolicy('default', rawDefault, DEFAULT_POLICY, where);
+  byName.set('default', base);
+  if (rawPolicies !== undefined) {
+    if (rawPolicies === null || typeof rawPolicies !== 'object' || Array.isArray(rawPolicies)) {
+      throw new PolicyError(`${where}: "policies" must be a mapping from name to settings`);
+    }
+    const pending = new Map(Object.entries(rawPolicies as Record<string, unknown>));
+    // Resolve `extends` chains in dependency order; a cycle or a missing parent is an error.
+    while (pending.size) {
+      let progressed = false;
+      for (const [name, raw] of pending) {
+        if (name === 'default') throw new PolicyError(`${where}: name the default policy under "default", not "policies.default"`);
+        const parentName = raw && typeof raw === 'object' && 'extends' in raw ? String((raw as { extends: unknown }).extends) : 'default';
+        const parent = byName.get(parentName);
+        if (!parent) {
+          if (!pending.has(parentName)) throw new PolicyError(`${where}: policy "${name}" extends unknown policy "${parentName}"`);
+          continue;
+        }
+        byName.set(name, parsePolicy(name, raw, parent, where));
+        pending.delete(name);
+        progressed = true;
+      }
+      if (!progressed) throw new PolicyError(`${where}: "extends" cycle among ${[...pending.keys()].join(', ')}`);
+    }
+  }
+  return { defaultName: 'default', byName };
+}
+
+/** The policy a run asked for; an unknown name is the caller's error to report. */
+export function selectPolicy(set: PolicySet, requested: string): Policy | undefined {
+  return set.byName.get(requested === '' ? set.defaultName : requested);
+}

@@ -1,0 +1,424 @@
+/**
+ * One Attach stream: RunStart, then snapshots and scalars, then RunEnd (design.md §3).
+ *
+ * Inbound flow is pull-based: messages are handled one at a time and the stream is paused while its small queue
+ * is full, so grpc-js stops reading from HTTP/2 and flow control slows the sender — a slow sidecar never buffers
+ * without bound. At most PIPELINE chunks of a run are in the compute worker at once (decode and network overlap).
+ */
+import { Code, SidecarError, codeName } from '../errors.js';
+import { SnapshotAssembler } from '../ingest/snapshotAssembler.js';
+import { decide } from '../policy/decide.js';
+import { selectPolicy } from '../policy/policy.js';
+import type { SidecarMessage } from '../gen/ntksidecar/v1/SidecarMessage.js';
+import type { TrainerMessage__Output } from '../gen/ntksidecar/v1/TrainerMessage.js';
+import type { RunStart__Output } from '../gen/ntksidecar/v1/RunStart.js';
+import type { SnapshotHeader__Output } from '../gen/ntksidecar/v1/SnapshotHeader.js';
+import type { TensorChunk__Output } from '../gen/ntksidecar/v1/TensorChunk.js';
+import type { SnapshotEnd__Output } from '../gen/ntksidecar/v1/SnapshotEnd.js';
+import type { Scalars__Output } from '../gen/ntksidecar/v1/Scalars.js';
+import type { SnapshotPlan } from '../worker/protocol.js';
+import type { Run } from './runTable.js';
+import type { ServerContext } from './serverContext.js';
+import { decisionMessage } from './reports.js';
+
+const QUEUE_HIGH = 4;
+const PIPELINE = 2;
+/** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
+const REMEMBERED_REJECTS = 16;
+
+/** The subset of a grpc-js ServerDuplexStream this session uses (kept here so grpc-js stays at the edge). */
+export interface DuplexCall {
+  on(event: 'data', fn: (msg: TrainerMessage__Output) => void): unknown;
+  on(event: 'end' | 'cancelled' | 'close', fn: () => void): unknown;
+  on(event: 'error', fn: (err: Error) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  write(msg: SidecarMessage, cb?: () => void): boolean;
+  once(event: 'drain', fn: () => void): unknown;
+  end(): unknown;
+  emit(event: 'error', err: { code: number; details: string }): boolean;
+}
+
+interface OpenSnapshot {
+  assembler: SnapshotAssembler;
+  header: SnapshotHeader__Output;
+  inflight: Promise<void>[];
+  failure?: SidecarError;
+  hasKernel: boolean;
+  startedMs: number;
+}
+
+export class AttachSession {
+  private readonly queue: TrainerMessage__Output[] = [];
+  private wake: (() => void) | undefined;
+  private inputDone = false;
+  private cancelled = false;
+  private run: Run | undefined;
+  private open: OpenSnapshot | undefined;
+  private readonly rejected: number[] = [];
+
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly call: DuplexCall,
+  ) {}
+
+  /** Runs the session to completion; resolves once the stream has been ended with a status. */
+  async serve(): Promise<void> {
+    this.ctx.metrics.streams.inc();
+    this.ctx.sessions.add(this);
+    this.call.on('data', (msg) => {
+      this.queue.push(msg);
+      if (this.queue.length >= QUEUE_HIGH) this.call.pause();
+      this.notify();
+    });
+    this.call.on('end', () => {
+      this.inputDone = true;
+      this.notify();
+    });
+    this.call.on('cancelled', () => {
+      this.cancelled = true;
+      this.inputDone = true;
+      this.notify();
+    });
+    try {
+      for (let msg = await this.next(); msg; msg = await this.next()) {
+        await this.handle(msg);
+        if (this.run?.state === 'ended') break;
+      }
+      if (!this.cancelled) this.call.end();
+    } catch (err) {
+      this.fail(err);
+    } finally {
+      await this.detach();
+      this.ctx.sessions.delete(this);
+      this.ctx.metrics.streams.dec();
+    }
+  }
+
+  /** Ends the stream at shutdown with UNAVAILABLE; the trainer reconnects and resumes the run. */
+  shutdown(): void {
+    this.fail(new SidecarError(Code.UNAVAILABLE, 'sidecar is shutting down; reconnect and resend RunStart to resume the run'));
+    this.inputDone = true;
+    this.cancelled = true;
+    this.notify();
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async next(): Promise<TrainerMessage__Output | undefined> {
+    while (this.queue.length === 0) {
+      if (this.inputDone) return undefined;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    const msg = this.queue.shift();
+    if (this.queue.length < QUEUE_HIGH) this.call.resume();
+    return this.cancelled ? undefined : msg;
+  }
+
+  private fail(err: unknown): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const e = err instanceof SidecarError ? err : new SidecarError(Code.INTERNAL, `internal error: ${err instanceof Error ? err.message : String(err)}`);
+    if (!(err instanceof SidecarError)) this.ctx.log('error', `attach stream failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    this.call.emit('error', { code: e.code, details: e.message });
+  }
+
+  private async send(msg: SidecarMessage): Promise<void> {
+    if (this.cancelled) return;
+    if (!this.call.write(msg)) await new Promise<void>((resolve) => this.call.once('drain', resolve));
+  }
+
+  private async handle(msg: TrainerMessage__Output): Promise<void> {
+    if (!this.run) {
+      if (msg.kind !== 'start' || !msg.start) {
+        throw new SidecarError(Code.FAILED_PRECONDITION, `the first message on an Attach stream must be RunStart, got "${msg.kind ?? 'empty'}"; send RunStart first`);
+      }
+      return this.start(msg.start);
+    }
+    switch (msg.kind) {
+      case 'start':
+        throw new SidecarError(Code.FAILED_PRECONDITION, `RunStart sent twice on one stream (run "${this.run.id}"); open a new stream for another run`);
+      case 'header':
+        return this.header(msg.header!);
+      case 'chunk':
+        return this.chunk(msg.chunk!);
+      case 'end':
+        return this.end(msg.end!);
+      case 'scalars':
+        return this.scalars(msg.scalars!);
+      case 'finish':
+        return this.finish(msg.finish!.status);
+      default:
+        throw new SidecarError(Code.INVALID_ARGUMENT, 'TrainerMessage without a kind; set one of start, header, chunk, end, scalars, finish');
+    }
+  }
+
+  private async start(start: RunStart__Output): Promise<void> {
+    const { ctx } = this;
+    const limits = ctx.config.limits;
+    if (!start.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'RunStart.run_id is empty; give every run a unique id');
+    const probe = start.probe;
+    const samples = probe?.num_samples ?? 0;
+    const outputs = probe?.num_outputs || 1;
+    if (samples < 1) throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.probe.num_samples is ${samples}; the probe set needs at least 1 sample`);
+    if (samples * outputs > limits.maxRows) {
+      throw new SidecarError(
+        Code.RESOURCE_EXHAUSTED,
+        `probe set has N = n·C = ${samples}·${outputs} = ${samples * outputs} rows, above the limit of ${limits.maxRows} (--max-rows); use fewer probe samples, a TRACE kernel via Gram mode, or raise the limit`,
+      );
+    }
+    const scale = start.loss?.scale ?? 0;
+    if (!Number.isFinite(scale) || scale < 0) throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.loss.scale is ${scale}; it must be a finite c_L ≥ 0 (science.md §0)`);
+    const policy = selectPolicy(ctx.policies, start.policy);
+    if (!policy) {
+      throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.policy "${start.policy}" is not configured; known policies: ${[...ctx.policies.byName.keys()].join(', ')}`);
+    }
+
+    let run = ctx.runs.get(start.run_id);
+    let resumed = false;
+    if (run) {
+      const was = run.start.probe;
+      if (run.samples !== samples || run.outputs !== outputs || (was?.sample_ids_hash ?? '') !== (probe?.sample_ids_hash ?? '')) {
+        throw new SidecarError(
+          Code.FAILED_PRECONDITION,
+          `run "${run.id}" was started with probe n=${run.samples}, C=${run.outputs}, hash "${was?.sample_ids_hash ?? ''}" and now sends n=${samples}, C=${outputs}, hash "${probe?.sample_ids_hash ?? ''}"; the probe set must stay fixed within a run — start a new run_id`,
+        );
+      }
+      if (run.attached) throw new SidecarError(Code.ALREADY_EXISTS, `run "${run.id}" is attached on another stream; one stream per run`);
+      run.state = 'active';
+      run.attached = true;
+      run.start = start;
+      run.policy = policy;
+      resumed = true;
+    } else {
+      run = {
+        id: start.run_id,
+        start,
+        samples,
+        outputs,
+        policy,
+        state: 'active',
+        status: 'RUN_STATUS_UNSPECIFIED',
+        attached: true,
+        snapshotsAccepted: 0,
+        snapshotsRejected: 0,
+        kernelSnapshots: 0,
+        lastStep: 0,
+        lastLoss: Number.NaN,
+        computeSpent: 0,
+        decisionsByReason: new Map(),
+        touchedAtMs: ctx.now(),
+      };
+      ctx.runs.add(run);
+    }
+    this.run = run;
+    await this.send({
+      accepted: {
+        run_id: run.id,
+        max_chunk_bytes: limits.maxChunkBytes,
+        max_rows: limits.maxRows,
+        max_snapshot_bytes: limits.maxSnapshotBytes,
+        backend: ctx.pool.backend,
+        server_version: ctx.version,
+        resumed,
+      },
+    });
+  }
+
+  private async header(header: SnapshotHeader__Output): Promise<void> {
+    const run = this.run!;
+    if (this.open) {
+      const prev = this.open.assembler.snapshotId;
+      await this.reject(prev, new SidecarError(Code.ABORTED, `snapshot ${prev} was not closed with SnapshotEnd before snapshot ${header.snapshot_id} began; resend snapshot ${prev}`, 'snapshot'));
+    }
+    let assembler: SnapshotAssembler;
+    try {
+      assembler = new SnapshotAssembler(header, { samples: run.samples, outputs: run.outputs }, this.ctx.config.limits);
+      const kernelKinds = assembler.plans.filter((p) => p.kind !== 'TENSOR_KIND_LOGITS');
+      if (kernelKinds.length > 1) {
+        throw new SidecarError(Code.INVALID_ARGUMENT, `snapshot ${header.snapshot_id} declares ${kernelKinds.map((p) => p.kind).join(' and ')}; send one kernel source (Jacobian, sketch or Gram) per snapshot`, 'snapshot');
+      }
+      const kernel = kernelKinds[0];
+      const logits = assembler.plans.find((p) => p.kind === 'TENSOR_KIND_LOGITS');
+      const plan: SnapshotPlan = {
+        samples: run.samples,
+        outputs: run.outputs,
+        reduction: assembler.reduction,
+        kernel: kernel && { kind: kernel.kind, dtype: kernel.dtype, rows: kernel.rows, cols: kernel.cols },
+        logits: logits && { dtype: logits.dtype, rows: logits.rows, cols: logits.cols },
+        exactMax: this.ctx.config.exactMax,
+        topK: this.ctx.config.topK,
+      };
+      await this.ctx.pool.begin(run.id, plan);
+      this.open = { assembler, header, inflight: [], hasKernel: kernel !== undefined, startedMs: this.ctx.now() };
+    } catch (err) {
+      await this.rejectOrThrow(header.snapshot_id, err);
+    }
+  }
+
+  private async chunk(chunk: TensorChunk__Output): Promise<void> {
+    const open = this.open;
+    if (!open || open.assembler.snapshotId !== chunk.snapshot_id) {
+      if (this.rejected.includes(chunk.snapshot_id)) return; // rest of an already rejected snapshot
+      const expected = open ? `snapshot ${open.assembler.snapshotId} is open` : 'no snapshot is open';
+      await this.reject(chunk.snapshot_id, new SidecarError(Code.INVALID_ARGUMENT, `chunk for snapshot ${chunk.snapshot_id} arrived but ${expected}; send SnapshotHeader first`, 'snapshot'));
+      return;
+    }
+    try {
+      const accepted = open.assembler.accept(chunk);
+      this.ctx.metrics.receivedBytes.inc(accepted.data.byteLength);
+      if (open.failure) return;
+      // Own the bytes: grpc-js hands a view into its receive buffer, and the copy's buffer is transferred.
+      const data = new Uint8Array(accepted.data);
+      const work = this.ctx.pool
+        .chunk(this.run!.id, { kind: accepted.kind, dtype: accepted.dtype, offset: accepted.offset, rows: accepted.rows, cols: accepted.cols, data })
+        .catch((err: unknown) => {
+          open.failure ??= err instanceof SidecarError ? err : new SidecarError(Code.INTERNAL, String(err), 'snapshot');
+        });
+      open.inflight.push(work);
+      if (open.inflight.length >= PIPELINE) await open.inflight.shift();
+    } catch (err) {
+      await this.rejectOrThrow(chunk.snapshot_id, err);
+    }
+  }
+
+  private async end(end: SnapshotEnd__Output): Promise<void> {
+    const open = this.open;
+    const run = this.run!;
+    if (!open || open.assembler.snapshotId !== end.snapshot_id) {
+      if (this.rejected.includes(end.snapshot_id)) return;
+      await this.reject(end.snapshot_id, new SidecarError(Code.INVALID_ARGUMENT, `SnapshotEnd for snapshot ${end.snapshot_id} but ${open ? `snapshot ${open.assembler.snapshotId} is open` : 'no snapshot is open'}`, 'snapshot'));
+      return;
+    }
+    try {
+      open.assembler.end(end);
+      await Promise.all(open.inflight);
+      if (open.failure) throw open.failure;
+      this.open = undefined;
+      const analysis = await this.ctx.pool.end(run.id);
+      const { header } = open;
+      const backend = this.ctx.pool.backend;
+      this.ctx.metrics.analysisDuration.observe({ stage: 'accumulate', backend }, analysis.accumulateSeconds);
+      this.ctx.metrics.analysisDuration.observe({ stage: 'spectrum', backend }, analysis.spectrumSeconds);
+      const totalSeconds = (this.ctx.now() - open.startedMs) / 1000;
+      this.ctx.metrics.analysisDuration.observe({ stage: 'total', backend }, totalSeconds);
+      this.ctx.metrics.snapshots.inc({ outcome: 'accepted', code: 'OK' });
+      run.snapshotsAccepted++;
+      if (open.hasKernel) run.kernelSnapshots++;
+      run.lastStep = Math.max(run.lastStep, header.step);
+      run.lastLoss = header.train_loss;
+      run.computeSpent = Math.max(run.computeSpent, header.compute_spent);
+      run.touchedAtMs = this.ctx.now();
+      run.latest = {
+        snapshotId: header.snapshot_id,
+        step: header.step,
+        trainLoss: header.train_loss,
+        source: open.assembler.plans.find((p) => p.kind !== 'TENSOR_KIND_LOGITS')?.kind ?? 'TENSOR_KIND_LOGITS',
+        // Keep the previous spectra when this snapshot carried no kernel (logits only).
+        spectra: open.hasKernel || !analysis.finite ? analysis.spectra : (run.latest?.spectra ?? []),
+        analysisSeconds: totalSeconds,
+        backend,
+        receivedBytes: open.assembler.receivedBytes,
+        finite: analysis.finite,
+      };
+      await this.send({ ack: { snapshot_id: header.snapshot_id, accepted: true, code: Code.OK, message: '' } });
+      await this.decideAndSend(header.snapshot_id, header.step, header.train_loss, analysis.finite);
+    } catch (err) {
+      await this.rejectOrThrow(end.snapshot_id, err);
+    }
+  }
+
+  private async scalars(s: Scalars__Output): Promise<void> {
+    const run = this.run!;
+    run.lastStep = Math.max(run.lastStep, s.step);
+    run.lastLoss = s.train_loss;
+    run.computeSpent = Math.max(run.computeSpent, s.compute_spent);
+    run.touchedAtMs = this.ctx.now();
+    // Scalars carry no snapshot, so they only speak up when they bring news: divergence or a spent budget.
+    const before = run.decision?.action;
+    const verdict = this.verdict(s.step, s.train_loss, true);
+    if (verdict.action === 'ACTION_STOP' && before !== 'ACTION_STOP') {
+      await this.record(verdict, run.latest?.snapshotId ?? 0, s.step);
+    }
+  }
+
+  private verdict(step: number, loss: number, finite: boolean) {
+    const run = this.run!;
+    const budget = run.start.budget;
+    return decide(
+      {
+        step,
+        computeSpent: run.computeSpent,
+        trainLoss: loss,
+        dataFinite: finite,
+        snapshots: run.snapshotsAccepted,
+        kernelSnapshots: run.kernelSnapshots,
+        run: { warmupSteps: run.start.warmup_steps, maxSteps: budget?.max_steps ?? 0, maxCompute: budget?.max_compute ?? 0 },
+      },
+      run.policy,
+      run.decision?.verdict,
+    );
+  }
+
+  private async decideAndSend(snapshotId: number, step: number, loss: number, finite: boolean): Promise<void> {
+    await this.record(this.verdict(step, loss, finite), snapshotId, step);
+  }
+
+  private async record(verdict: ReturnType<AttachSession['verdict']>, snapshotId: number, step: number): Promise<void> {
+    const run = this.run!;
+    const decidedAtMs = this.ctx.now();
+    const message = decisionMessage(run, verdict, snapshotId, step, decidedAtMs);
+    run.decision = { verdict, message, decidedAtMs, action: verdict.action, enforced: run.policy.enforced };
+    run.decisionsByReason.set(verdict.reason, (run.decisionsByReason.get(verdict.reason) ?? 0) + 1);
+    this.ctx.metrics.decisions.inc({ action: verdict.action, reason: verdict.reason, enforced: String(run.policy.enforced) });
+    await this.send({ decision: message });
+  }
+
+  private async finish(status: Run['status']): Promise<void> {
+    const run = this.run!;
+    if (this.open) await this.reject(this.open.assembler.snapshotId, new SidecarError(Code.ABORTED, `run ended while snapshot ${this.open.assembler.snapshotId} was open; it was discarded`, 'snapshot'));
+    run.state = 'ended';
+    run.status = status;
+    run.touchedAtMs = this.ctx.now();
+  }
+
+  /** Snapshot-level faults become a negative ack; anything else ends the stream. */
+  private async rejectOrThrow(snapshotId: number, err: unknown): Promise<void> {
+    if (err instanceof SidecarError && err.scope === 'snapshot') return this.reject(snapshotId, err);
+    throw err;
+  }
+
+  private async reject(snapshotId: number, err: SidecarError): Promise<void> {
+    const run = this.run!;
+    if (this.open?.assembler.snapshotId === snapshotId) {
+      const open = this.open;
+      this.open = undefined;
+      await Promise.all(open.inflight);
+      await this.ctx.pool.abort(run.id);
+    }
+    this.rejected.push(snapshotId);
+    if (this.rejected.length > REMEMBERED_REJECTS) this.rejected.shift();
+    run.snapshotsRejected++;
+    this.ctx.metrics.snapshots.inc({ outcome: 'rejected', code: codeName(err.code) });
+    this.ctx.log('debug', `run ${run.id}: snapshot ${snapshotId} rejected (${codeName(err.code)}): ${err.message}`);
+    await this.send({ ack: { snapshot_id: snapshotId, accepted: false, code: err.code, message: err.message } });
+  }
+
+  /** The stream is gone: drop the open snapshot, keep the run for a reattach. */
+  private async detach(): Promise<void> {
+    const run = this.run;
+    if (!run) return;
+    if (this.open) {
+      const open = this.open;
+      this.open = undefined;
+      await Promise.all(open.inflight);
+      await this.ctx.pool.abort(run.id);
+    }
+    run.attached = false;
+    if (run.state === 'active') run.state = 'detached';
+  }
+}

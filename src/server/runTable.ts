@@ -1,0 +1,124 @@
+/**
+ * Runs held by the sidecar: what each run declared at RunStart, its latest analysis and decision. Bounded by
+ * --max-active-runs; when full, the least recently touched ended run is evicted first, then a detached one
+ * (its trainer is gone), and only if every run is attached is a new run refused.
+ */
+import { Code, SidecarError } from '../errors.js';
+import type { Decision } from '../gen/ntksidecar/v1/Decision.js';
+import type { RunStart__Output } from '../gen/ntksidecar/v1/RunStart.js';
+import type { RunStatus__Output } from '../gen/ntksidecar/v1/RunStatus.js';
+import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
+import type { Policy } from '../policy/policy.js';
+import type { Verdict } from '../policy/decide.js';
+import type { KernelSpectrum } from '../worker/protocol.js';
+import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
+
+export type RunState = 'active' | 'detached' | 'ended';
+
+export interface SnapshotRecord {
+  snapshotId: number;
+  step: number;
+  trainLoss: number;
+  source: string;
+  spectra: KernelSpectrum[];
+  analysisSeconds: number;
+  backend: string;
+  receivedBytes: number;
+  finite: boolean;
+}
+
+export interface DecisionRecord {
+  verdict: Verdict;
+  message: Decision;
+  decidedAtMs: number;
+  action: Verdict['action'];
+  enforced: boolean;
+}
+
+export interface Run {
+  id: string;
+  start: RunStart__Output;
+  samples: number;
+  outputs: number;
+  policy: Policy;
+  state: RunState;
+  status: RunStatus__Output;
+  /** true while an Attach stream owns the run. */
+  attached: boolean;
+  snapshotsAccepted: number;
+  snapshotsRejected: number;
+  kernelSnapshots: number;
+  lastStep: number;
+  lastLoss: number;
+  computeSpent: number;
+  latest?: SnapshotRecord;
+  decision?: DecisionRecord;
+  decisionsByReason: Map<Reason, number>;
+  touchedAtMs: number;
+}
+
+export class RunTable {
+  private readonly runs = new Map<string, Run>();
+
+  constructor(private readonly maxRuns: number) {}
+
+  get(id: string): Run | undefined {
+    return this.runs.get(id);
+  }
+
+  /** The run or NOT_FOUND with what to do next. */
+  require(id: string): Run {
+    const run = this.runs.get(id);
+    if (!run) throw new SidecarError(Code.NOT_FOUND, `unknown run "${id}": it never attached to this sidecar or was evicted; attach with RunStart first`);
+    return run;
+  }
+
+  values(): IterableIterator<Run> {
+    return this.runs.values();
+  }
+
+  byJob(jobId: string): Run[] {
+    return [...this.runs.values()].filter((r) => r.start.job_id === jobId);
+  }
+
+  /** Makes room for one more run (evicting if it must) and registers it. */
+  add(run: Run): void {
+    if (this.runs.size >= this.maxRuns) {
+      const victim = this.evictable();
+      if (!victim) {
+        throw new SidecarError(
+          Code.RESOURCE_EXHAUSTED,
+          `${this.runs.size} runs are attached and the limit is ${this.maxRuns} (--max-active-runs); end finished runs with EndRun or raise the limit`,
+        );
+      }
+      this.runs.delete(victim.id);
+    }
+    this.runs.set(run.id, run);
+  }
+
+  private evictable(): Run | undefined {
+    let best: Run | undefined;
+    const rank = (r: Run) => (r.state === 'ended' ? 0 : 1);
+    for (const r of this.runs.values()) {
+      if (r.attached) continue;
+      if (!best || rank(r) < rank(best) || (rank(r) === rank(best) && r.touchedAtMs < best.touchedAtMs)) best = r;
+    }
+    return best;
+  }
+
+  /** Live runs as metric views; ended runs have no series (design.md §5). */
+  *metricViews(): Generator<RunMetricsView> {
+    for (const run of this.runs.values()) {
+      if (run.state === 'ended') continue;
+      yield {
+        labels: { run_id: run.id, job_id: run.start.job_id, cohort: run.start.cohort },
+        lastStep: run.lastStep,
+        trainLoss: run.lastLoss,
+        decision: run.decision ? (run.decision.action === 'ACTION_STOP' ? 1 : 0) : undefined,
+        decisionReason: run.decision?.verdict.reason,
+        enforced: run.decision?.enforced ?? run.policy.enforced,
+        spectra: run.latest?.spectra ?? [],
+      };
+    }
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * A fixed pool of compute workers. A run is pinned to one worker for the life of a snapshot (its kernel lives
+ * there); new snapshots go to the least-loaded worker. A crashed worker fails its in-flight requests with
+ * INTERNAL ("resend the snapshot") and is replaced, so other runs and the server keep working.
+ */
+import { Worker } from 'node:worker_threads';
+import { Code, SidecarError } from '../errors.js';
+import type { BackendKind } from '../config/config.js';
+import type { ChunkWork, SnapshotAnalysis, SnapshotPlan, WorkerRequest, WorkerResponse } from './protocol.js';
+
+type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+interface Slot {
+  worker: Worker;
+  backend: string;
+  fallbackReason?: string;
+  waiting: Map<number, { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }>;
+  runs: Set<string>;
+}
+
+/** Source files run under tsx in development and tests; built files run as plain JavaScript. */
+function spawn(backend: BackendKind): Worker {
+  const entry = new URL(import.meta.url.endsWith('.ts') ? './computeWorker.ts' : './computeWorker.js', import.meta.url);
+  if (entry.pathname.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(entry.href)}); })`;
+    return new Worker(boot, { eval: true, workerData: { backend } });
+  }
+  return new Worker(entry, { workerData: { backend } });
+}
+
+export class ComputePool {
+  private readonly slots: Slot[] = [];
+  private readonly byRun = new Map<string, Slot>();
+  private nextId = 1;
+  private closed = false;
+
+  private constructor(private readonly backendKind: BackendKind) {}
+
+  static async start(size: number, backend: BackendKind): Promise<ComputePool> {
+    const pool = new ComputePool(backend);
+    try {
+      for (let i = 0; i < size; i++) pool.slots.push(await pool.startSlot());
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
+    return pool;
+  }
+
+  /** Backend that actually runs kernel products (the first worker's; all make the same choice). */
+  get backend(): string {
+    return this.slots[0]?.backend ?? 'none';
+  }
+
+  get fallbackReason(): string | undefined {
+    return this.slots[0]?.fallbackReason;
+  }
+
+  private startSlot(): Promise<Slot> {
+    const worker = spawn(this.backendKind);
+    const slot: Slot = { worker, backend: 'starting', waiting: new Map(), runs: new Set() };
+    return new Promise<Slot>((resolve, reject) => {
+      let started = false;
+      worker.on('message', (res: WorkerResponse) => {
+        if ('ready' in res) {
+          started = true;
+          if (res.ready) {
+            slot.backend = res.backend;
+            slot.fallbackReason = res.fallbackReason;
+            resolve(slot);
+          } else {
+            reject(new Error(`compute worker failed to start: ${res.message}`));
+          }
+          return;
+        }
+        const w = slot.waiting.get(res.id);
+        if (!w) return;
+        slot.waiting.delete(res.id);
+        w.resolve(res);
+      });
+      const fail = (err: Error) => {
+        if (!started) {
+          reject(err);
+          return;
+        }
+        this.replace(slot, err);
+      };
+      worker.on('error', fail);
+      worker.on('exit', (code) => {
+        if (!this.closed) fail(new Error(`compute worker exited with code ${code}`));
+      });
+    });
+  }
+
+  private replace(slot: Slot, err: Error): void {
+    for (const w of slot.waiting.values()) {
+      w.reject(new SidecarError(Code.INTERNAL, `compute worker crashed (${err.message}); resend the snapshot`, 'snapshot'));
+    }
+    slot.waiting.clear();
+    for (const run of slot.runs) this.byRun.delete(run);
+    const i = this.slots.indexOf(slot);
+    if (i < 0 || this.closed) return;
+    this.slots.splice(i, 1);
+    void slot.worker.terminate();
+    this.startSlot().then(
+      (s) => (this.closed ? void s.worker.terminate() : this.slots.push(s)),
+      () => undefined, // the pool shrinks; the next request still finds the remaining workers
+    );
+  }
+
+  private request(slot: Slot, body: Body<WorkerRequest>, transfer: ArrayBuffer[] = []): Promise<WorkerResponse> {
+    if (this.closed) return Promise.reject(new SidecarError(Code.UNAVAILABLE, 'sidecar is shutting down; reconnect later'));
+    const id = this.nextId++;
+    return new Promise<WorkerResponse>((resolve, reject) => {
+      slot.waiting.set(id, { resolve, reject });
+      slot.worker.postMessage({ ...body, id }, transfer);
+    });
+  }
+
+  private static unwrap(res: WorkerResponse): SnapshotAnalysis | undefined {
+    if ('ok' in res && !res.ok) throw new SidecarError(res.code as Code, res.message, 'snapshot');
+    return 'analysis' in res ? res.analysis : undefined;
+  }
+
+  private slotFor(run: string): Slot {
+    const slot = this.byRun.get(run);
+    if (!slot) throw new SidecarError(Code.FAILED_PRECONDITION, `no snapshot in progress for run "${run}"`, 'snapshot');
+    return slot;
+  }
+
+  async begin(run: string, plan: SnapshotPlan): Promise<void> {
+    if (this.slots.length === 0) throw new SidecarError(Code.UNAVAILABLE, 'no compute worker is running; retry shortly', 'snapshot');
+    const slot = this.slots.reduce((a, b) => (b.runs.size < a.runs.size ? b : a));
+    this.byRun.set(run, slot);
+    slot.runs.add(run);
+    ComputePool.unwrap(await this.request(slot, { op: 'begin', run, plan }));
+  }
+
+  async chunk(run: string, chunk: ChunkWork): Promise<void> {
+    const slot = this.slotFor(run);
+    ComputePool.unwrap(await this.request(slot, { op: 'chunk', run, chunk }, [chunk.data.buffer as ArrayBuffer]));
+  }
+
+  async end(run: string): Promise<SnapshotAnalysis> {
+    const slot = this.slotFor(run);
+    try {
+      return ComputePool.unwrap(await this.request(slot, { op: 'end', run }))!;
+    } finally {
+      this.release(run, slot);
+    }
+  }
+
+  /** Drops a snapshot in progress (rejected, or its stream went away). Never throws. */
+  async abort(run: string): Promise<void> {
+    const slot = this.byRun.get(run);
+    if (!slot) return;
+    this.release(run, slot);
+    await this.request(slot, { op: 'abort', run }).catch(() => undefined);
+  }
+
+  private release(run: string, slot: Slot): void {
+    slot.runs.delete(run);
+    if (this.byRun.get(run) === slot) this.byRun.delete(run);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    for (const slot of slots) {
+      for (const w of slot.waiting.values()) w.reject(new SidecarError(Code.UNAVAILABLE, 'sidecar is shutting down; resend after reconnecting', 'snapshot'));
+      slot.waiting.clear();
+    }
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+}

@@ -1,0 +1,56 @@
+/** Messages between the event loop and a compute worker. Plain data: they cross a structured clone. */
+import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
+import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
+import type { BackendKind } from '../config/config.js';
+import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
+
+export interface SnapshotPlan {
+  samples: number;
+  outputs: number;
+  reduction: 'full' | 'trace';
+  /** The one kernel-bearing tensor of the snapshot, if any, and the logits, if sent. */
+  kernel?: { kind: TensorKind__Output; dtype: DType__Output; rows: number; cols: number };
+  logits?: { dtype: DType__Output; rows: number; cols: number };
+  exactMax: number;
+  topK: number;
+}
+
+export interface ChunkWork {
+  kind: TensorKind__Output;
+  dtype: DType__Output;
+  offset: number;
+  rows: number;
+  cols: number;
+  /** Owned copy of the chunk payload; its buffer is transferred to the worker. */
+  data: Uint8Array;
+}
+
+export interface KernelSpectrum extends SpectrumSummary {
+  kernel: 'full' | 'traced';
+}
+
+export interface SnapshotAnalysis {
+  spectra: KernelSpectrum[];
+  /** n×C logits (row-major float64), when sent. */
+  logits?: Float64Array;
+  /** false when any tensor held NaN or Inf; spectra are then empty. */
+  finite: boolean;
+  accumulateSeconds: number;
+  spectrumSeconds: number;
+}
+
+export type WorkerRequest =
+  | { id: number; op: 'begin'; run: string; plan: SnapshotPlan }
+  | { id: number; op: 'chunk'; run: string; chunk: ChunkWork }
+  | { id: number; op: 'end'; run: string }
+  | { id: number; op: 'abort'; run: string };
+
+export type WorkerResponse =
+  | { id: number; ok: true; analysis?: SnapshotAnalysis }
+  | { id: number; ok: false; code: number; message: string }
+  | { id: -1; ready: true; backend: string; fallbackReason?: string }
+  | { id: -1; ready: false; message: string };
+
+export interface WorkerInit {
+  backend: BackendKind;
+}
