@@ -353,11 +353,12 @@ export class SnapshotAssembler {
     }
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + span > plan.extent) {
       const axis = plan.unit;
+      const field = plan.layout === 'columns' ? 'cols' : 'rows';
       throw snapshotError(
         Code.OUT_OF_RANGE,
-        `snapshot ${id}: ${kind} chunk covers ${axis} ${offset}–${offset + span - 1} (offset ${offset} + ${span} ${axis}) ` +
-          `but the tensor has ${plan.extent} ${axis} (0–${plan.extent - 1}); keep offset + ${plan.layout === 'columns' ? 'cols' : 'rows'} ` +
-          `≤ ${plan.extent} as declared in the header`,
+        `snapshot ${id}: ${kind} chunk covers ${axis} ${fmtRange(offset, offset + span)} but the tensor has ` +
+          `${plan.extent} ${axis} (0–${plan.extent - 1}): offset + ${field} = ${offset} + ${span} = ${offset + span} > ` +
+          `${plan.extent}; keep offset + ${field} ≤ ${plan.extent} as declared in the header`,
       );
     }
     const expected = rows * cols * plan.elementSize;

@@ -260,7 +260,7 @@ describe('SnapshotAssembler: chunk faults', () => {
     );
     expectFault(
       () => open().accept(chunk('TENSOR_KIND_JACOBIAN', 'DTYPE_F32', 990, 12, 20)),
-      Code.OUT_OF_RANGE, 'snapshot', 'columns 990–1009', 'offset 990 + 20 columns', 'has 1000 columns',
+      Code.OUT_OF_RANGE, 'snapshot', 'columns 990–1009', 'offset + cols = 990 + 20 = 1010 > 1000', 'has 1000 columns',
     );
     // The last column exactly fits.
     expect(open().accept(chunk('TENSOR_KIND_JACOBIAN', 'DTYPE_F32', 999, 12, 1)).offset).toBe(999);
@@ -273,7 +273,7 @@ describe('SnapshotAssembler: chunk faults', () => {
     );
     expectFault(
       () => open().accept(chunk('TENSOR_KIND_GRAM', 'DTYPE_F64', 10, 4, 12)),
-      Code.OUT_OF_RANGE, 'snapshot', 'rows 10–13', 'has 12 rows',
+      Code.OUT_OF_RANGE, 'snapshot', 'rows 10–13', 'offset + rows = 10 + 4 = 14 > 12', 'has 12 rows',
     );
   });
 
