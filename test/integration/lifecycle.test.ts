@@ -86,12 +86,13 @@ describe('lifecycle', () => {
     health.close();
 
     const def = protoLoader.loadSync(require.resolve('@grpc/reflection/build/proto/grpc/reflection/v1/reflection.proto'), { keepCase: true });
-    type Reflection = grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: Array<{ name: string }> } }> };
+    type ListReply = { list_services_response?: { service: Array<{ name: string }> } };
+    type Reflection = grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, ListReply> };
     const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { reflection: { v1: { ServerReflection: new (t: string, c: grpc.ChannelCredentials) => Reflection } } } };
     const reflection = new pkg.grpc.reflection.v1.ServerReflection(server.grpcTarget, grpc.credentials.createInsecure());
     const stream = reflection.ServerReflectionInfo();
     const names = await new Promise<string[]>((resolve, reject) => {
-      stream.on('data', (res) => resolve((res.list_services_response?.service ?? []).map((s) => s.name)));
+      stream.on('data', (res: ListReply) => resolve((res.list_services_response?.service ?? []).map((s) => s.name)));
       stream.on('error', reject);
       stream.write({ list_services: '' });
     });
