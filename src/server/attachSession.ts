@@ -237,7 +237,7 @@ export class AttachSession {
     }
     let assembler: SnapshotAssembler;
     try {
-      assembler = new SnapshotAssembler(header, { samples: run.samples, outputs: run.outputs }, this.ctx.config.limits);
+      assembler = new SnapshotAssembler(header, { samples: run.samples, outputs: run.outputs, sketchDim: run.start.sketch?.dim || undefined }, this.ctx.config.limits);
       const kernelKinds = assembler.plans.filter((p) => p.kind !== 'TENSOR_KIND_LOGITS');
       if (kernelKinds.length > 1) {
         throw new SidecarError(Code.INVALID_ARGUMENT, `snapshot ${header.snapshot_id} declares ${kernelKinds.map((p) => p.kind).join(' and ')}; send one kernel source (Jacobian, sketch or Gram) per snapshot`, 'snapshot');
