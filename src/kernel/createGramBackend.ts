@@ -1,0 +1,95 @@
+/**
+ * Backend selection (design.md §6): 'reference' (float64 TypeScript), 'gpujs' (gpu.js, float32 products
+ * added into float64), and 'auto' = gpujs when it starts and passes a self-check against the reference,
+ * else the reference with the reason in `fallbackReason` (nothing is logged here; the edge reports it).
+ */
+import { Code, SidecarError } from '../errors.js';
+import { mulberry32, normalArray } from '../random.js';
+import type { BackendKind, GramBackend, GramBackendOptions } from './gramBackend.js';
+import { GpujsGramBackend } from './gpujsGram.js';
+import { ReferenceGramBackend, accumulateGramReference } from './referenceGram.js';
+
+/**
+ * Self-check block: 160 rows is big enough that gpu.js takes its threaded path (≥ 4096 threads), so the
+ * check covers what real blocks run; 24 columns keep it to a few milliseconds once compiled.
+ */
+const CHECK_SIZE = 160;
+const CHECK_COLS = 24;
+const CHECK_SEED = 0x5eed;
+/**
+ * Per-entry tolerance relative to √(K_ii K_jj): float32 products summed over 24 columns err by at most
+ * ~24·2⁻²⁴ ≈ 1.4e-6 of that scale (Cauchy–Schwarz bounds Σ|a_c b_c| by it); 1e-5 leaves room for rounding
+ * the float64 input to float32, and still catches any wrong index or dropped tile (errors of order 1).
+ */
+const CHECK_TOL = 1e-5;
+
+/** Largest |Δ K_ij| / √(K_ii K_jj) over the upper triangle; exported for tests of other backends. */
+export function maxScaledError(k: Float64Array, ref: Float64Array, size: number): number {
+  let worst = 0;
+  for (let i = 0; i < size; i++) {
+    for (let j = i; j < size; j++) {
+      const scale = Math.sqrt(ref[i * size + i] * ref[j * size + j]);
+      const err = Math.abs(k[i * size + j] - ref[i * size + j]);
+      const e = scale > 0 ? err / scale : err;
+      if (!(e <= worst)) worst = e; // NaN-safe: a NaN error becomes the worst
+    }
+  }
+  return worst;
+}
+
+/** Runs one block through the backend and the reference; returns the failure, or null when it agrees. */
+async function selfCheck(backend: GramBackend): Promise<string | null> {
+  const block = Float32Array.from(normalArray(mulberry32(CHECK_SEED), CHECK_SIZE * CHECK_COLS));
+  const got = new Float64Array(CHECK_SIZE * CHECK_SIZE);
+  const want = new Float64Array(CHECK_SIZE * CHECK_SIZE);
+  await backend.accumulate(got, CHECK_SIZE, block, CHECK_COLS);
+  accumulateGramReference(want, CHECK_SIZE, block, CHECK_COLS);
+  const err = maxScaledError(got, want, CHECK_SIZE);
+  return err <= CHECK_TOL
+    ? null
+    : `self-check on a ${CHECK_SIZE}×${CHECK_COLS} block: max |ΔK_ij|/√(K_ii K_jj) = ${err} > ${CHECK_TOL}`;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export async function createGramBackend(kind: BackendKind, opts: GramBackendOptions = {}): Promise<GramBackend> {
+  switch (kind) {
+    case 'reference':
+      return new ReferenceGramBackend();
+    case 'gpujs': {
+      const backend = new GpujsGramBackend(opts);
+      try {
+        const failure = await selfCheck(backend);
+        if (failure) throw new Error(failure);
+      } catch (err) {
+        backend.dispose();
+        throw new SidecarError(Code.FAILED_PRECONDITION, `gpu.js Gram backend (${backend.name}) unusable: ${describe(err)}`);
+      }
+      return backend;
+    }
+    case 'auto': {
+      let backend: GpujsGramBackend | undefined;
+      try {
+        backend = new GpujsGramBackend(opts);
+        const failure = await selfCheck(backend);
+        if (failure) throw new Error(failure);
+      } catch (err) {
+        backend?.dispose();
+        return new ReferenceGramBackend(`gpu.js (${backend?.name ?? 'not started'}) failed: ${describe(err)}`);
+      }
+      // gpu.js' cpu backend is transpiled JavaScript in float32: slower and less exact than the reference.
+      if (backend.name === 'gpujs-cpu') {
+        const why = backend.degradedReason ?? 'no faster gpu.js backend is available here';
+        backend.dispose();
+        return new ReferenceGramBackend(`gpu.js would run on its cpu backend: ${why}`);
+      }
+      return backend;
+    }
+    default: {
+      const unknown: never = kind;
+      throw new SidecarError(Code.INVALID_ARGUMENT, `unknown Gram backend "${String(unknown)}": expected auto, gpujs or reference`);
+    }
+  }
+}
