@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="fill crc32c on every k-th chunk (1 = all, 0 = none; others send 0 = unchecked)")
     p.add_argument("--run-id", help="default: py-<seed>-<pid>")
     p.add_argument("--job-id", default="python-cross-language")
-    p.add_argument("--bad", action="store_true", help="interleave one malformed snapshot of each class")
+    p.add_argument("--bad", action="store_true", help="11 snapshots: good, then each malformed class followed by a good one (--snapshots ignored)")
     p.add_argument("--dry-run", action="store_true", help="no server: build, round-trip and check messages")
     p.add_argument("--timeout", type=float, default=120.0, help="seconds to wait for acks and decisions")
     p.add_argument("--out", help="result JSON path (default: stdout)")
