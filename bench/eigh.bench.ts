@@ -1,0 +1,159 @@
+/**
+ * Exact symmetric eigensolver speed: eighSymmetric (values only, and with vectors) next to numpy's
+ * eigvalsh / eigh (LAPACK via OpenBLAS) on the SAME seeded matrix, run side by side on this machine
+ * (design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
+ *
+ *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk]
+ *
+ * Matrix kinds: `gaussian` = (G + Gᵀ)/2 (no structure, little deflation for LAPACK's divide and conquer);
+ * `ntk` = two-layer ReLU NTK Gram of points on S⁹ (a decaying, kernel-like spectrum as the sidecar sees).
+ * Times are the median of R timed calls after one untimed warm-up call (JIT / BLAS thread start-up).
+ * numpy's threads are whatever OpenBLAS picks here; our solver is single-threaded.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { eighSymmetric } from '../src/spectrum/eigh.js';
+import { mulberry32, normalArray } from '../src/random.js';
+
+type Kind = 'gaussian' | 'ntk';
+
+interface Args {
+  sizes: number[];
+  repeats: number;
+  kinds: Kind[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { sizes: [512, 1024, 2048], repeats: 3, kinds: ['gaussian', 'ntk'] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
+    else if (a === '--repeats') args.repeats = Number(argv[++i]);
+    else if (a === '--kinds') args.kinds = argv[++i].split(',') as Kind[];
+    else throw new Error(`unknown argument ${a}; usage: eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk]`);
+  }
+  if (!Number.isInteger(args.repeats) || args.repeats < 1) throw new Error(`--repeats must be a positive integer, got ${args.repeats}`);
+  for (const n of args.sizes) if (!Number.isInteger(n) || n < 2) throw new Error(`--sizes: ${n} is not an integer ≥ 2`);
+  for (const k of args.kinds) if (k !== 'gaussian' && k !== 'ntk') throw new Error(`--kinds: unknown kind ${k}`);
+  return args;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : 0.5 * (s[m - 1] + s[m]);
+}
+
+function makeMatrix(kind: Kind, n: number, seed: number): Float64Array {
+  const a = new Float64Array(n * n);
+  if (kind === 'gaussian') {
+    const g = normalArray(mulberry32(seed), n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = 0.5 * (g[i * n + j] + g[j * n + i]);
+    return a;
+  }
+  const d = 10;
+  const x = normalArray(mulberry32(seed), n * d);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let t = 0; t < d; t++) s += x[i * d + t] ** 2;
+    for (let t = 0; t < d; t++) x[i * d + t] /= Math.sqrt(s);
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let u = 0;
+      for (let t = 0; t < d; t++) u += x[i * d + t] * x[j * d + t];
+      u = Math.min(1, Math.max(-1, u));
+      const th = Math.acos(u);
+      const v = (2 * u * (Math.PI - th) + Math.sin(th)) / Math.PI;
+      a[i * n + j] = v;
+      a[j * n + i] = v;
+    }
+  }
+  return a;
+}
+
+const NUMPY = `
+import json, os, statistics, sys, time
+import numpy as np
+path, n, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+a = np.fromfile(path, dtype='<f8').reshape(n, n)
+out = {"numpy": np.__version__, "cpus": os.cpu_count()}
+for name, f in (("eigvalsh", np.linalg.eigvalsh), ("eigh", np.linalg.eigh)):
+    f(a)  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        r = f(a)
+        times.append(time.perf_counter() - t)
+    out[name] = statistics.median(times)
+w = np.linalg.eigvalsh(a)
+out["lambda_max"] = float(w[-1])
+out["lambda_min"] = float(w[0])
+print(json.dumps(out))
+`;
+
+interface NumpyResult {
+  numpy: string;
+  cpus: number;
+  eigvalsh: number;
+  eigh: number;
+  lambda_max: number;
+  lambda_min: number;
+}
+
+function runNumpy(file: string, n: number, repeats: number): NumpyResult | string {
+  const res = spawnSync('python3', ['-c', NUMPY, file, String(n), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (res.error) return `python3 not runnable: ${res.error.message}`;
+  if (res.status !== 0) return `python3 failed: ${res.stderr.trim().split('\n').pop()}`;
+  return JSON.parse(res.stdout) as NumpyResult;
+}
+
+function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number): { median: number; values: Float64Array } {
+  let values = eighSymmetric(a, n, { vectors }).values; // warm-up
+  const times: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t = performance.now();
+    values = eighSymmetric(a, n, { vectors }).values;
+    times.push((performance.now() - t) / 1000);
+  }
+  return { median: median(times), values };
+}
+
+function main(): void {
+  const args = parseArgs(process.argv.slice(2));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eigh-bench-'));
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${args.repeats}`);
+  console.log('N     kind      mode     ours [s]   numpy [s]  ratio   |Δλ|max/|λ|max');
+  try {
+    for (const kind of args.kinds) {
+      for (const n of args.sizes) {
+        const a = makeMatrix(kind, n, 1000 + n);
+        const file = path.join(dir, `${kind}-${n}.f64`);
+        writeFileSync(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+        const np = runNumpy(file, n, args.repeats);
+        for (const vectors of [false, true]) {
+          const ours = timeOurs(a, n, vectors, args.repeats);
+          const ref = typeof np === 'string' ? NaN : vectors ? np.eigh : np.eigvalsh;
+          // Agreement check on the extreme eigenvalues (ours descending, numpy ascending).
+          const scale = typeof np === 'string' ? NaN : Math.max(Math.abs(np.lambda_max), Math.abs(np.lambda_min));
+          const dev =
+            typeof np === 'string'
+              ? NaN
+              : Math.max(Math.abs(ours.values[0] - np.lambda_max), Math.abs(ours.values[n - 1] - np.lambda_min)) / scale;
+          console.log(
+            `${String(n).padEnd(6)}${kind.padEnd(10)}${(vectors ? 'vectors' : 'values').padEnd(9)}` +
+              `${ours.median.toFixed(3).padStart(8)}   ${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ` +
+              `${Number.isNaN(ref) ? '  n/a' : (ours.median / ref).toFixed(1).padStart(5)}×   ${dev.toExponential(1)}`,
+          );
+        }
+        if (typeof np === 'string') console.log(`  numpy reference unavailable: ${np}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main();
