@@ -16,6 +16,9 @@
  *   event loop stays free while it does; smaller ones are cheap enough to run inline.
  * - Compiled kernels are cached per (size, staged width); widths are powers of two, so a stream of blocks of
  *   varying width compiles at most a handful of kernels per size.
+ * What limits it (measured with gpu.js 2.24.1): webasm keeps `let` counters and indices in float32 and
+ * converts them to int32 at every array access, so one worker runs at about the float64 reference's speed
+ * (~1 GMAC/s on this host); the gain is its worker pool, so it pays off with free cores (bench/gram.bench.ts).
  */
 import { Code, SidecarError } from '../errors.js';
 import { GPU, Kernel, type IKernelRunShortcut, type KernelOutput } from 'gpu.js';
