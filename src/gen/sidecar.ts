@@ -1,9 +1,14 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { EnumTypeDefinition, MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AlignmentReport as _ntksidecar_v1_AlignmentReport, AlignmentReport__Output as _ntksidecar_v1_AlignmentReport__Output } from './ntksidecar/v1/AlignmentReport.js';
 import type { Budget as _ntksidecar_v1_Budget, Budget__Output as _ntksidecar_v1_Budget__Output } from './ntksidecar/v1/Budget.js';
 import type { CheckStopRequest as _ntksidecar_v1_CheckStopRequest, CheckStopRequest__Output as _ntksidecar_v1_CheckStopRequest__Output } from './ntksidecar/v1/CheckStopRequest.js';
+import type { CurvePoint as _ntksidecar_v1_CurvePoint, CurvePoint__Output as _ntksidecar_v1_CurvePoint__Output } from './ntksidecar/v1/CurvePoint.js';
 import type { Decision as _ntksidecar_v1_Decision, Decision__Output as _ntksidecar_v1_Decision__Output } from './ntksidecar/v1/Decision.js';
+import type { DetectorReport as _ntksidecar_v1_DetectorReport, DetectorReport__Output as _ntksidecar_v1_DetectorReport__Output } from './ntksidecar/v1/DetectorReport.js';
+import type { DiagnosticsReport as _ntksidecar_v1_DiagnosticsReport, DiagnosticsReport__Output as _ntksidecar_v1_DiagnosticsReport__Output } from './ntksidecar/v1/DiagnosticsReport.js';
+import type { DriftReport as _ntksidecar_v1_DriftReport, DriftReport__Output as _ntksidecar_v1_DriftReport__Output } from './ntksidecar/v1/DriftReport.js';
 import type { EndRunRequest as _ntksidecar_v1_EndRunRequest, EndRunRequest__Output as _ntksidecar_v1_EndRunRequest__Output } from './ntksidecar/v1/EndRunRequest.js';
 import type { EndRunResponse as _ntksidecar_v1_EndRunResponse, EndRunResponse__Output as _ntksidecar_v1_EndRunResponse__Output } from './ntksidecar/v1/EndRunResponse.js';
 import type { GetRunRequest as _ntksidecar_v1_GetRunRequest, GetRunRequest__Output as _ntksidecar_v1_GetRunRequest__Output } from './ntksidecar/v1/GetRunRequest.js';
@@ -12,7 +17,9 @@ import type { ListRunsResponse as _ntksidecar_v1_ListRunsResponse, ListRunsRespo
 import type { LossSpec as _ntksidecar_v1_LossSpec, LossSpec__Output as _ntksidecar_v1_LossSpec__Output } from './ntksidecar/v1/LossSpec.js';
 import type { NtkSidecarClient as _ntksidecar_v1_NtkSidecarClient, NtkSidecarDefinition as _ntksidecar_v1_NtkSidecarDefinition } from './ntksidecar/v1/NtkSidecar.js';
 import type { OptimizerSpec as _ntksidecar_v1_OptimizerSpec, OptimizerSpec__Output as _ntksidecar_v1_OptimizerSpec__Output } from './ntksidecar/v1/OptimizerSpec.js';
+import type { PredictionReport as _ntksidecar_v1_PredictionReport, PredictionReport__Output as _ntksidecar_v1_PredictionReport__Output } from './ntksidecar/v1/PredictionReport.js';
 import type { ProbeSet as _ntksidecar_v1_ProbeSet, ProbeSet__Output as _ntksidecar_v1_ProbeSet__Output } from './ntksidecar/v1/ProbeSet.js';
+import type { ResidualReport as _ntksidecar_v1_ResidualReport, ResidualReport__Output as _ntksidecar_v1_ResidualReport__Output } from './ntksidecar/v1/ResidualReport.js';
 import type { RunAccepted as _ntksidecar_v1_RunAccepted, RunAccepted__Output as _ntksidecar_v1_RunAccepted__Output } from './ntksidecar/v1/RunAccepted.js';
 import type { RunEnd as _ntksidecar_v1_RunEnd, RunEnd__Output as _ntksidecar_v1_RunEnd__Output } from './ntksidecar/v1/RunEnd.js';
 import type { RunReport as _ntksidecar_v1_RunReport, RunReport__Output as _ntksidecar_v1_RunReport__Output } from './ntksidecar/v1/RunReport.js';
@@ -26,6 +33,7 @@ import type { SnapshotEnd as _ntksidecar_v1_SnapshotEnd, SnapshotEnd__Output as 
 import type { SnapshotHeader as _ntksidecar_v1_SnapshotHeader, SnapshotHeader__Output as _ntksidecar_v1_SnapshotHeader__Output } from './ntksidecar/v1/SnapshotHeader.js';
 import type { SnapshotReport as _ntksidecar_v1_SnapshotReport, SnapshotReport__Output as _ntksidecar_v1_SnapshotReport__Output } from './ntksidecar/v1/SnapshotReport.js';
 import type { SpectrumReport as _ntksidecar_v1_SpectrumReport, SpectrumReport__Output as _ntksidecar_v1_SpectrumReport__Output } from './ntksidecar/v1/SpectrumReport.js';
+import type { StabilityReport as _ntksidecar_v1_StabilityReport, StabilityReport__Output as _ntksidecar_v1_StabilityReport__Output } from './ntksidecar/v1/StabilityReport.js';
 import type { Tensor as _ntksidecar_v1_Tensor, Tensor__Output as _ntksidecar_v1_Tensor__Output } from './ntksidecar/v1/Tensor.js';
 import type { TensorChunk as _ntksidecar_v1_TensorChunk, TensorChunk__Output as _ntksidecar_v1_TensorChunk__Output } from './ntksidecar/v1/TensorChunk.js';
 import type { TensorSpec as _ntksidecar_v1_TensorSpec, TensorSpec__Output as _ntksidecar_v1_TensorSpec__Output } from './ntksidecar/v1/TensorSpec.js';
@@ -39,10 +47,15 @@ export interface ProtoGrpcType {
   ntksidecar: {
     v1: {
       Action: EnumTypeDefinition
+      AlignmentReport: MessageTypeDefinition<_ntksidecar_v1_AlignmentReport, _ntksidecar_v1_AlignmentReport__Output>
       Budget: MessageTypeDefinition<_ntksidecar_v1_Budget, _ntksidecar_v1_Budget__Output>
       CheckStopRequest: MessageTypeDefinition<_ntksidecar_v1_CheckStopRequest, _ntksidecar_v1_CheckStopRequest__Output>
+      CurvePoint: MessageTypeDefinition<_ntksidecar_v1_CurvePoint, _ntksidecar_v1_CurvePoint__Output>
       DType: EnumTypeDefinition
       Decision: MessageTypeDefinition<_ntksidecar_v1_Decision, _ntksidecar_v1_Decision__Output>
+      DetectorReport: MessageTypeDefinition<_ntksidecar_v1_DetectorReport, _ntksidecar_v1_DetectorReport__Output>
+      DiagnosticsReport: MessageTypeDefinition<_ntksidecar_v1_DiagnosticsReport, _ntksidecar_v1_DiagnosticsReport__Output>
+      DriftReport: MessageTypeDefinition<_ntksidecar_v1_DriftReport, _ntksidecar_v1_DriftReport__Output>
       EndRunRequest: MessageTypeDefinition<_ntksidecar_v1_EndRunRequest, _ntksidecar_v1_EndRunRequest__Output>
       EndRunResponse: MessageTypeDefinition<_ntksidecar_v1_EndRunResponse, _ntksidecar_v1_EndRunResponse__Output>
       GetRunRequest: MessageTypeDefinition<_ntksidecar_v1_GetRunRequest, _ntksidecar_v1_GetRunRequest__Output>
@@ -54,8 +67,10 @@ export interface ProtoGrpcType {
       NtkSidecar: SubtypeConstructor<typeof grpc.Client, _ntksidecar_v1_NtkSidecarClient> & { service: _ntksidecar_v1_NtkSidecarDefinition }
       OptimizerKind: EnumTypeDefinition
       OptimizerSpec: MessageTypeDefinition<_ntksidecar_v1_OptimizerSpec, _ntksidecar_v1_OptimizerSpec__Output>
+      PredictionReport: MessageTypeDefinition<_ntksidecar_v1_PredictionReport, _ntksidecar_v1_PredictionReport__Output>
       ProbeSet: MessageTypeDefinition<_ntksidecar_v1_ProbeSet, _ntksidecar_v1_ProbeSet__Output>
       Reason: EnumTypeDefinition
+      ResidualReport: MessageTypeDefinition<_ntksidecar_v1_ResidualReport, _ntksidecar_v1_ResidualReport__Output>
       RunAccepted: MessageTypeDefinition<_ntksidecar_v1_RunAccepted, _ntksidecar_v1_RunAccepted__Output>
       RunEnd: MessageTypeDefinition<_ntksidecar_v1_RunEnd, _ntksidecar_v1_RunEnd__Output>
       RunReport: MessageTypeDefinition<_ntksidecar_v1_RunReport, _ntksidecar_v1_RunReport__Output>
@@ -71,6 +86,7 @@ export interface ProtoGrpcType {
       SnapshotHeader: MessageTypeDefinition<_ntksidecar_v1_SnapshotHeader, _ntksidecar_v1_SnapshotHeader__Output>
       SnapshotReport: MessageTypeDefinition<_ntksidecar_v1_SnapshotReport, _ntksidecar_v1_SnapshotReport__Output>
       SpectrumReport: MessageTypeDefinition<_ntksidecar_v1_SpectrumReport, _ntksidecar_v1_SpectrumReport__Output>
+      StabilityReport: MessageTypeDefinition<_ntksidecar_v1_StabilityReport, _ntksidecar_v1_StabilityReport__Output>
       Tensor: MessageTypeDefinition<_ntksidecar_v1_Tensor, _ntksidecar_v1_Tensor__Output>
       TensorChunk: MessageTypeDefinition<_ntksidecar_v1_TensorChunk, _ntksidecar_v1_TensorChunk__Output>
       TensorKind: EnumTypeDefinition

@@ -26,6 +26,20 @@ export interface RunReport {
   'num_samples'?: (number);
   'num_outputs'?: (number);
   'last_train_loss'?: (number | string);
+  /**
+   * the last decisions, oldest first (at most 20)
+   */
+  'recent_decisions'?: (_ntksidecar_v1_Decision)[];
+  /**
+   * shadow mode: step at which STOP latched without being enforced
+   */
+  'would_stop_step'?: (number | string);
+  /**
+   * shadow mode: compute spent since the would-stop step (what stopping saves)
+   */
+  'compute_after_would_stop'?: (number | string);
+  'steps_after_would_stop'?: (number | string);
+  '_would_stop_step'?: "would_stop_step";
 }
 
 export interface RunReport__Output {
@@ -49,4 +63,18 @@ export interface RunReport__Output {
   'num_samples': (number);
   'num_outputs': (number);
   'last_train_loss': (number);
+  /**
+   * the last decisions, oldest first (at most 20)
+   */
+  'recent_decisions': (_ntksidecar_v1_Decision__Output)[];
+  /**
+   * shadow mode: step at which STOP latched without being enforced
+   */
+  'would_stop_step'?: (number);
+  /**
+   * shadow mode: compute spent since the would-stop step (what stopping saves)
+   */
+  'compute_after_would_stop': (number);
+  'steps_after_would_stop': (number);
+  '_would_stop_step'?: "would_stop_step";
 }

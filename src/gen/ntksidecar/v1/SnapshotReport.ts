@@ -1,6 +1,7 @@
 // Original file: proto/ntksidecar/v1/sidecar.proto
 
 import type { SpectrumReport as _ntksidecar_v1_SpectrumReport, SpectrumReport__Output as _ntksidecar_v1_SpectrumReport__Output } from '../../ntksidecar/v1/SpectrumReport.js';
+import type { DiagnosticsReport as _ntksidecar_v1_DiagnosticsReport, DiagnosticsReport__Output as _ntksidecar_v1_DiagnosticsReport__Output } from '../../ntksidecar/v1/DiagnosticsReport.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SnapshotReport {
@@ -22,6 +23,10 @@ export interface SnapshotReport {
    * false when the data held NaN/Inf
    */
   'finite'?: (boolean);
+  /**
+   * training-dynamics diagnostics at this snapshot (science.md A5–A13)
+   */
+  'diagnostics'?: (_ntksidecar_v1_DiagnosticsReport | null);
 }
 
 export interface SnapshotReport__Output {
@@ -43,4 +48,8 @@ export interface SnapshotReport__Output {
    * false when the data held NaN/Inf
    */
   'finite': (boolean);
+  /**
+   * training-dynamics diagnostics at this snapshot (science.md A5–A13)
+   */
+  'diagnostics': (_ntksidecar_v1_DiagnosticsReport__Output | null);
 }
