@@ -20,6 +20,8 @@ import type { SnapshotPlan } from '../worker/protocol.js';
 import type { Run } from './runTable.js';
 import type { ServerContext } from './serverContext.js';
 import { decisionMessage } from './reports.js';
+import { decodeTargets, runSetupFrom } from './runSetup.js';
+import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED } from './runTable.js';
 
 const QUEUE_HIGH = 4;
 const PIPELINE = 2;
@@ -193,6 +195,8 @@ export class AttachSession {
       run.attached = true;
       run.start = start;
       run.policy = policy;
+      run.setup = runSetupFrom(start, samples, outputs);
+      run.targets = decodeTargets(start, samples, outputs) ?? run.targets;
       resumed = true;
     } else {
       run = {
@@ -200,6 +204,10 @@ export class AttachSession {
         start,
         samples,
         outputs,
+        setup: runSetupFrom(start, samples, outputs),
+        targets: decodeTargets(start, samples, outputs),
+        observed: [],
+        diagnostics: [],
         policy,
         state: 'active',
         status: 'RUN_STATUS_UNSPECIFIED',
@@ -299,8 +307,18 @@ export class AttachSession {
       await Promise.all(open.inflight);
       if (open.failure) throw open.failure;
       this.open = undefined;
-      const analysis = await this.ctx.pool.end(run.id);
       const { header } = open;
+      this.observe(header.step, header.train_loss);
+      const analysis = await this.ctx.pool.end(run.id, {
+        setup: run.setup,
+        snapshotId: header.snapshot_id,
+        step: header.step,
+        trainLoss: header.train_loss,
+        learningRate: header.learning_rate || run.start.learning_rate,
+        targets: run.targets,
+        observed: run.observed,
+        kess: { rho: 0.1, eps: 0.05, horizonFraction: 0.2 },
+      });
       const backend = this.ctx.pool.backend;
       this.ctx.metrics.analysisDuration.observe({ stage: 'accumulate', backend }, analysis.accumulateSeconds);
       this.ctx.metrics.analysisDuration.observe({ stage: 'spectrum', backend }, analysis.spectrumSeconds);
@@ -313,7 +331,12 @@ export class AttachSession {
       run.lastLoss = header.train_loss;
       run.computeSpent = Math.max(run.computeSpent, header.compute_spent);
       run.touchedAtMs = this.ctx.now();
+      if (open.hasKernel) {
+        run.diagnostics.push(analysis.diagnostics);
+        if (run.diagnostics.length > MAX_DIAGNOSTICS_KEPT) run.diagnostics.shift();
+      }
       run.latest = {
+        diagnostics: analysis.diagnostics,
         snapshotId: header.snapshot_id,
         step: header.step,
         trainLoss: header.train_loss,
@@ -332,8 +355,19 @@ export class AttachSession {
     }
   }
 
+  /** Records an observed loss for curve fits and detectors (non-finite losses are findings, not points). */
+  private observe(step: number, loss: number): void {
+    const observed = this.run!.observed;
+    if (!Number.isFinite(loss)) return;
+    const last = observed[observed.length - 1];
+    if (last && last.step === step) last.loss = loss;
+    else observed.push({ step, loss });
+    if (observed.length > MAX_OBSERVED) observed.shift();
+  }
+
   private async scalars(s: Scalars__Output): Promise<void> {
     const run = this.run!;
+    this.observe(s.step, s.train_loss);
     run.lastStep = Math.max(run.lastStep, s.step);
     run.lastLoss = s.train_loss;
     run.computeSpent = Math.max(run.computeSpent, s.compute_spent);
@@ -381,9 +415,7 @@ export class AttachSession {
   private async finish(status: Run['status']): Promise<void> {
     const run = this.run!;
     if (this.open) await this.reject(this.open.assembler.snapshotId, new SidecarError(Code.ABORTED, `run ended while snapshot ${this.open.assembler.snapshotId} was open; it was discarded`, 'snapshot'));
-    run.state = 'ended';
-    run.status = status;
-    run.touchedAtMs = this.ctx.now();
+    this.ctx.runs.end(run, status, this.ctx.now());
   }
 
   /** Snapshot-level faults become a negative ack; anything else ends the stream. */

@@ -12,10 +12,12 @@ import type { Policy } from '../policy/policy.js';
 import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
+import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
 
 export type RunState = 'active' | 'detached' | 'ended';
 
 export interface SnapshotRecord {
+  diagnostics: SnapshotDiagnostics;
   snapshotId: number;
   step: number;
   trainLoss: number;
@@ -35,11 +37,22 @@ export interface DecisionRecord {
   enforced: boolean;
 }
 
+/** Observed losses kept per run for curve fits and detectors (oldest dropped beyond this). */
+export const MAX_OBSERVED = 4096;
+/** Kernel-snapshot diagnostics kept per run (the detectors look back a few snapshots). */
+export const MAX_DIAGNOSTICS_KEPT = 64;
+
 export interface Run {
   id: string;
   start: RunStart__Output;
   samples: number;
   outputs: number;
+  setup: RunSetup;
+  targets: Float64Array | undefined;
+  /** Losses from snapshots and scalars, oldest first, at most MAX_OBSERVED. */
+  observed: Array<{ step: number; loss: number }>;
+  /** Diagnostics of recent kernel snapshots, oldest first (the policy's window). */
+  diagnostics: SnapshotDiagnostics[];
   policy: Policy;
   state: RunState;
   status: RunStatus__Output;
@@ -60,7 +73,19 @@ export interface Run {
 export class RunTable {
   private readonly runs = new Map<string, Run>();
 
-  constructor(private readonly maxRuns: number) {}
+  /** `forget` frees what a run holds elsewhere (its reference kernels in a compute worker). */
+  constructor(
+    private readonly maxRuns: number,
+    private readonly forget: (runId: string) => void = () => undefined,
+  ) {}
+
+  /** Marks a run finished: its metric series go, its worker state is freed; GetRun still answers until evicted. */
+  end(run: Run, status: RunStatus__Output, nowMs: number): void {
+    run.state = 'ended';
+    run.status = status;
+    run.touchedAtMs = nowMs;
+    this.forget(run.id);
+  }
 
   get(id: string): Run | undefined {
     return this.runs.get(id);
@@ -92,6 +117,7 @@ export class RunTable {
         );
       }
       this.runs.delete(victim.id);
+      this.forget(victim.id);
     }
     this.runs.set(run.id, run);
   }

@@ -120,9 +120,7 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
       if (!req.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'EndRunRequest.run_id is empty');
       const run = ctx.runs.get(req.run_id);
       if (!run) return { run_id: req.run_id, existed: false };
-      run.state = 'ended';
-      run.status = req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status;
-      run.touchedAtMs = ctx.now();
+      ctx.runs.end(run, req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status, ctx.now());
       return { run_id: run.id, existed: true, last_decision: run.decision?.message };
     }),
   };
@@ -150,8 +148,8 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const log = opts.log ?? stderrLog(config.logLevel);
   const policies: PolicySet = policySetFrom(opts.policyDocument, config.policyFile ?? 'policy');
   const version = packageVersion();
-  const runs = new RunTable(config.limits.maxActiveRuns);
   const pool = await ComputePool.start(config.computeWorkers, config.backend);
+  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool.drop(id));
   if (pool.fallbackReason) log('warn', `kernel backend fell back to ${pool.backend}: ${pool.fallbackReason}`);
   const metrics = createSidecarMetrics({ version, runs: () => runs.metricViews() });
   metrics.setBackend(pool.backend);

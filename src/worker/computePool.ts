@@ -1,12 +1,13 @@
 /**
- * A fixed pool of compute workers. A run is pinned to one worker for the life of a snapshot (its kernel lives
- * there); new snapshots go to the least-loaded worker. A crashed worker fails its in-flight requests with
- * INTERNAL ("resend the snapshot") and is replaced, so other runs and the server keep working.
+ * A fixed pool of compute workers. A run is pinned to one worker for its whole life: the worker keeps the run's
+ * reference kernels (K_0, K_{t−1}) for drift analysis. New runs go to the least-loaded worker. A crashed worker
+ * fails its in-flight requests with INTERNAL ("resend the snapshot") and is replaced; its runs start a fresh
+ * history on their next snapshot, and other runs and the server keep working.
  */
 import { Worker } from 'node:worker_threads';
 import { Code, SidecarError } from '../errors.js';
 import type { BackendKind } from '../config/config.js';
-import type { ChunkWork, SnapshotAnalysis, SnapshotPlan, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { AnalysisContext, ChunkWork, SnapshotAnalysis, SnapshotPlan, WorkerRequest, WorkerResponse } from './protocol.js';
 
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -131,9 +132,12 @@ export class ComputePool {
 
   async begin(run: string, plan: SnapshotPlan): Promise<void> {
     if (this.slots.length === 0) throw new SidecarError(Code.UNAVAILABLE, 'no compute worker is running; retry shortly', 'snapshot');
-    const slot = this.slots.reduce((a, b) => (b.runs.size < a.runs.size ? b : a));
-    this.byRun.set(run, slot);
-    slot.runs.add(run);
+    let slot = this.byRun.get(run);
+    if (!slot) {
+      slot = this.slots.reduce((a, b) => (b.runs.size < a.runs.size ? b : a));
+      this.byRun.set(run, slot);
+      slot.runs.add(run);
+    }
     ComputePool.unwrap(await this.request(slot, { op: 'begin', run, plan }));
   }
 
@@ -142,26 +146,23 @@ export class ComputePool {
     ComputePool.unwrap(await this.request(slot, { op: 'chunk', run, chunk }, [chunk.data.buffer as ArrayBuffer]));
   }
 
-  async end(run: string): Promise<SnapshotAnalysis> {
-    const slot = this.slotFor(run);
-    try {
-      return ComputePool.unwrap(await this.request(slot, { op: 'end', run }))!;
-    } finally {
-      this.release(run, slot);
-    }
+  async end(run: string, context: AnalysisContext): Promise<SnapshotAnalysis> {
+    return ComputePool.unwrap(await this.request(this.slotFor(run), { op: 'end', run, context }))!;
   }
 
   /** Drops a snapshot in progress (rejected, or its stream went away). Never throws. */
   async abort(run: string): Promise<void> {
     const slot = this.byRun.get(run);
-    if (!slot) return;
-    this.release(run, slot);
-    await this.request(slot, { op: 'abort', run }).catch(() => undefined);
+    if (slot) await this.request(slot, { op: 'abort', run }).catch(() => undefined);
   }
 
-  private release(run: string, slot: Slot): void {
+  /** Forgets a run (ended or evicted): frees its reference kernels in the worker. Never throws. */
+  async drop(run: string): Promise<void> {
+    const slot = this.byRun.get(run);
+    if (!slot) return;
     slot.runs.delete(run);
-    if (this.byRun.get(run) === slot) this.byRun.delete(run);
+    this.byRun.delete(run);
+    await this.request(slot, { op: 'drop', run }).catch(() => undefined);
   }
 
   async close(): Promise<void> {

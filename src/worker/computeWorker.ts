@@ -10,7 +10,8 @@ import { decodeTensor } from '../ingest/decodeTensor.js';
 import { createGramBackend, KernelAccumulator, reduceToTraced, type GramBackend } from '../kernel/index.js';
 import { summarizeSpectrum } from '../spectrum/summarizeSpectrum.js';
 import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
-import type { KernelSpectrum, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { AnalysisContext, KernelSpectrum, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
 
 interface Pending {
   plan: SnapshotPlan;
@@ -82,7 +83,7 @@ async function chunk(run: string, req: Extract<WorkerRequest, { op: 'chunk' }>['
   p.accumulateSeconds += (performance.now() - t0) / 1000;
 }
 
-function end(run: string): SnapshotAnalysis {
+function end(run: string, context: AnalysisContext): SnapshotAnalysis {
   const p = pending.get(run);
   if (!p) throw new SidecarError(Code.FAILED_PRECONDITION, `no snapshot in progress for run "${run}"`);
   pending.delete(run);
@@ -111,8 +112,18 @@ function end(run: string): SnapshotAnalysis {
       spectra.push({ kernel: 'traced', ...summarizeSpectrum(traced, plan.samples, { ...common, outputs: 1 }) });
     }
   }
+  const head = spectra[0];
+  const diagnostics: SnapshotDiagnostics = {
+    snapshotId: context.snapshotId,
+    step: context.step,
+    trainLoss: context.trainLoss,
+    lambdaMax: head?.lambdaMax,
+    trace: head?.trace,
+    participation: head?.effectiveRank.participation,
+  };
   return {
     spectra,
+    diagnostics,
     logits: p.logits,
     finite,
     accumulateSeconds: p.accumulateSeconds,
@@ -130,8 +141,11 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
         await chunk(req.run, req.chunk);
         return { id: req.id, ok: true };
       case 'end':
-        return { id: req.id, ok: true, analysis: end(req.run) };
+        return { id: req.id, ok: true, analysis: end(req.run, req.context) };
       case 'abort':
+        pending.delete(req.run);
+        return { id: req.id, ok: true };
+      case 'drop':
         pending.delete(req.run);
         return { id: req.id, ok: true };
     }

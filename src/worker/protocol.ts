@@ -3,6 +3,7 @@ import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
 import type { BackendKind } from '../config/config.js';
 import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
+import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
 
 export interface SnapshotPlan {
   samples: number;
@@ -29,8 +30,24 @@ export interface KernelSpectrum extends SpectrumSummary {
   kernel: 'full' | 'traced';
 }
 
+/** What the worker needs besides the tensors to analyse a snapshot (science.md A5–A12). */
+export interface AnalysisContext {
+  setup: RunSetup;
+  snapshotId: number;
+  step: number;
+  trainLoss: number;
+  learningRate: number;
+  /** n×C targets (one-hot for classification), when the run sent them. */
+  targets?: Float64Array;
+  /** Every observed loss of the run so far (snapshots and scalars), oldest first. */
+  observed: Array<{ step: number; loss: number; spike?: boolean }>;
+  /** KESS settings of the run's policy (science.md A12/A14). */
+  kess: { rho: number; eps: number; price?: number; horizonFraction: number };
+}
+
 export interface SnapshotAnalysis {
   spectra: KernelSpectrum[];
+  diagnostics: SnapshotDiagnostics;
   /** n×C logits (row-major float64), when sent. */
   logits?: Float64Array;
   /** false when any tensor held NaN or Inf; spectra are then empty. */
@@ -42,8 +59,9 @@ export interface SnapshotAnalysis {
 export type WorkerRequest =
   | { id: number; op: 'begin'; run: string; plan: SnapshotPlan }
   | { id: number; op: 'chunk'; run: string; chunk: ChunkWork }
-  | { id: number; op: 'end'; run: string }
-  | { id: number; op: 'abort'; run: string };
+  | { id: number; op: 'end'; run: string; context: AnalysisContext }
+  | { id: number; op: 'abort'; run: string }
+  | { id: number; op: 'drop'; run: string };
 
 export type WorkerResponse =
   | { id: number; ok: true; analysis?: SnapshotAnalysis }
