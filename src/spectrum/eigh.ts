@@ -1,19 +1,21 @@
 /**
- * Exact symmetric eigendecomposition (science.md A0/A1): Householder tridiagonalisation followed by the
- * implicit-shift QL algorithm (EISPACK tred2/tql2 lineage), on flat row-major Float64Arrays.
+ * Exact symmetric eigendecomposition (science.md A0/A1) on flat row-major Float64Arrays:
+ * Householder tridiagonalisation, then implicit-shift QL for eigenvalues only or divide and conquer for
+ * eigenvectors (tridiagonalEigen.ts), then a blocked back-transformation.
  *
  * Layout choices (why the loops look the way they do):
  * - Only the LOWER triangle is read and updated. Reflector i annihilates row i left of the subdiagonal,
  *   working from the bottom row up, so every Householder vector is a contiguous row segment and the
  *   symmetric mat-vec and rank-2 update of the shrinking leading block both run along rows.
  * - The rank-2 update of step i is fused with the mat-vec of step i−1 (one pass over the block per step
- *   instead of two): the tridiagonalisation is memory-bound, so this halves its traffic.
- * - Eigenvectors are kept TRANSPOSED while they are built (row j = vector j): Qᵀ is formed by right-
- *   multiplying reflectors (row dot + row axpy), and each QL rotation mixes two rows. One QL sweep's
- *   rotations are recorded and then applied column-block by column-block with a carried row, so each
- *   element is loaded and stored once per sweep. The transpose to column layout happens once at the end.
- * - Eigenvalues only: no reflector accumulation and no rotation work at all (O(n²) after the reduction).
+ *   instead of two): the reduction is memory-bound, so this halves its traffic.
+ * - Eigenvectors: V = Q Z with Z from divide and conquer (row-major, vector j in column j, already the
+ *   output layout). The reflectors are applied to Z in blocks of 32 in compact-WY form
+ *   (Z ← Z − Y Tᵀ (Yᵀ Z)), i.e. as two matrix products instead of 32 rank-1 passes over Z.
+ * - Eigenvalues only: no vector work at all (O(n²) after the reduction).
  */
+import { gemm } from './gemm.js';
+import { tridiagonalDC, tridiagonalQL } from './tridiagonalEigen.js';
 
 export interface EighOptions {
   /** Also compute eigenvectors (default false). */
@@ -27,11 +29,8 @@ export interface EighResult {
   vectors?: Float64Array;
 }
 
-const EPS = 2 ** -52;
-/** Column block for applying a sweep of rotations: 2 KiB per row segment keeps the carry in L1. */
-const ROT_BLOCK = 256;
-/** QL iterations allowed per eigenvalue before giving up (LAPACK dsteqr allows 30). */
-const MAX_ITER_PER_VALUE = 60;
+/** Reflectors per compact-WY block in the back-transformation. */
+const WY_BLOCK = 32;
 
 /**
  * Eigenvalues (descending) and optionally eigenvectors of the symmetric matrix `a` (n×n, row-major).
@@ -72,9 +71,13 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const hh = new Float64Array(n);
   tridiagonalize(w, n, d, e, hh);
 
-  let vt: Float64Array | undefined;
-  if (wantVectors) vt = formQt(w, n, hh);
-  tql(d, e, n, vt);
+  let z: Float64Array | undefined;
+  if (wantVectors) {
+    z = tridiagonalDC(d, e, n);
+    applyReflectors(w, hh, n, z);
+  } else {
+    tridiagonalQL(d, e, n);
+  }
 
   // Sort descending (stable on index so equal values keep the solver's order).
   const order = new Int32Array(n);
@@ -82,12 +85,12 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const sorted = Array.from(order).sort((x, y) => d[y] - d[x] || x - y);
   const values = new Float64Array(n);
   for (let j = 0; j < n; j++) values[j] = d[sorted[j]] * scale;
-  if (!vt) return { values };
+  if (!z) return { values };
 
   const vectors = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const src = sorted[j] * n;
-    for (let i = 0; i < n; i++) vectors[i * n + j] = vt[src + i];
+  for (let i = 0; i < n; i++) {
+    const r = i * n;
+    for (let j = 0; j < n; j++) vectors[r + j] = z[r + sorted[j]];
   }
   return { values, vectors };
 }
@@ -138,26 +141,70 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
       continue;
     }
     for (let k = 0; k < next; k++) p[k] = 0;
-    for (let j = 0; j < next; j++) {
-      const rj = j * n;
-      const uj = w[ri + j];
-      const qj = q[j];
-      const vj = w[rn + j]; // component j of reflector i−1
-      let s = 0;
-      for (let k = 0; k < j; k++) {
-        const x = w[rj + k] - (uj * q[k] + qj * w[ri + k]);
-        w[rj + k] = x;
-        s += x * w[rn + k];
-        p[k] += x * vj;
-      }
-      const xd = w[rj + j] - (uj * q[j] + qj * uj);
-      w[rj + j] = xd;
-      p[j] += s + xd * vj;
-    }
+    fusedUpdate(w, n, ri, rn, next, q, p);
   }
   if (n > 1) e[1] = w[n];
   e[0] = 0;
   for (let i = 0; i < n; i++) d[i] = w[i * n + i];
+}
+
+/**
+ * Rows 0..count−1 of the leading block: A ← A − u qᵀ − q uᵀ (u = row ri of w) fused with
+ * p += A_new·v (v = row rn of w, the next reflector; symmetric product from the lower triangle).
+ * Two rows are processed per pass so that q[k], u[k], v[k] and p[k] are loaded once for both.
+ */
+function fusedUpdate(w: Float64Array, n: number, ri: number, rn: number, count: number, q: Float64Array, p: Float64Array): void {
+  let j = 0;
+  for (; j + 1 < count; j += 2) {
+    const r0 = j * n;
+    const r1 = r0 + n;
+    const u0 = w[ri + j];
+    const u1 = w[ri + j + 1];
+    const q0 = q[j];
+    const q1 = q[j + 1];
+    const v0 = w[rn + j];
+    const v1 = w[rn + j + 1];
+    let s0 = 0;
+    let s1 = 0;
+    for (let k = 0; k < j; k++) {
+      const qk = q[k];
+      const uk = w[ri + k];
+      const vk = w[rn + k];
+      const x0 = w[r0 + k] - (u0 * qk + q0 * uk);
+      const x1 = w[r1 + k] - (u1 * qk + q1 * uk);
+      w[r0 + k] = x0;
+      w[r1 + k] = x1;
+      s0 += x0 * vk;
+      s1 += x1 * vk;
+      p[k] += x0 * v0 + x1 * v1;
+    }
+    // Tail: (j, j) diagonal of row j; (j+1, j) and the diagonal (j+1, j+1) of row j+1.
+    const d0 = w[r0 + j] - (u0 * q0 + q0 * u0);
+    w[r0 + j] = d0;
+    const x1j = w[r1 + j] - (u1 * q0 + q1 * u0);
+    w[r1 + j] = x1j;
+    s1 += x1j * v0;
+    const d1 = w[r1 + j + 1] - (u1 * q1 + q1 * u1);
+    w[r1 + j + 1] = d1;
+    p[j] += s0 + d0 * v0 + x1j * v1;
+    p[j + 1] += s1 + d1 * v1;
+  }
+  if (j < count) {
+    const r0 = j * n;
+    const u0 = w[ri + j];
+    const q0 = q[j];
+    const v0 = w[rn + j];
+    let s0 = 0;
+    for (let k = 0; k < j; k++) {
+      const x = w[r0 + k] - (u0 * q[k] + q0 * w[ri + k]);
+      w[r0 + k] = x;
+      s0 += x * w[rn + k];
+      p[k] += x * v0;
+    }
+    const d0 = w[r0 + j] - (u0 * q0 + q0 * u0);
+    w[r0 + j] = d0;
+    p[j] += s0 + d0 * v0;
+  }
 }
 
 /**
@@ -200,145 +247,67 @@ function symmetricMatvec(w: Float64Array, n: number, i: number, p: Float64Array)
 }
 
 /**
- * Qᵀ = P_2 P_3 ⋯ P_{n−1}, built by right-multiplication M ← M P_i (row dot, row axpy). Before step i,
- * M = diag(M′, I) with M′ of order i−1, so only rows and columns 0..i−1 are touched.
+ * Z ← Q Z with Q = P_{n−1} ⋯ P_2 (P_i = I − u_i u_iᵀ/hh[i], u_i in row i of w, entries 0..i−1).
+ * Reflectors i0..i1−1 are applied together: M = P_{i1−1} ⋯ P_{i0} = I − Y Tᵀ Yᵀ, where
+ * Mᵀ = P_{i0} ⋯ P_{i1−1} = I − Y T Yᵀ with T upper triangular (LAPACK dlarft, forward, columnwise).
+ * Only rows 0..i1−2 of Z are touched by the block.
  */
-function formQt(w: Float64Array, n: number, hh: Float64Array): Float64Array {
-  const m = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) m[i * n + i] = 1;
-  for (let i = 2; i < n; i++) {
-    const h = hh[i];
-    if (h === 0) continue;
-    const ri = i * n;
-    for (let r = 0; r < i; r++) {
-      const rr = r * n;
-      let t = 0;
-      for (let k = 0; k < i; k++) t += m[rr + k] * w[ri + k];
-      t /= h;
-      if (t === 0) continue;
-      for (let k = 0; k < i; k++) m[rr + k] -= t * w[ri + k];
+function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float64Array): void {
+  const yt = new Float64Array(WY_BLOCK * n); // row c = u_{i0+c}, zero-padded to R
+  const y = new Float64Array(n * WY_BLOCK); // Y = Ytᵀ (R × nb)
+  const t = new Float64Array(WY_BLOCK * WY_BLOCK);
+  const wrk = new Float64Array(WY_BLOCK * n);
+  const tmp = new Float64Array(WY_BLOCK);
+  for (let i0 = 2; i0 < n; i0 += WY_BLOCK) {
+    const i1 = Math.min(n, i0 + WY_BLOCK);
+    const nb = i1 - i0;
+    const rows = i1 - 1;
+    yt.fill(0, 0, nb * rows);
+    t.fill(0, 0, nb * nb);
+    let any = false;
+    for (let c = 0; c < nb; c++) {
+      const i = i0 + c;
+      if (hh[i] === 0) continue; // P_i = I: zero column, τ = 0
+      any = true;
+      const src = i * n;
+      for (let r = 0; r < i; r++) yt[c * rows + r] = w[src + r];
     }
-  }
-  return m;
-}
-
-/** √(a² + b²) without destructive over/underflow. */
-function hypot(a: number, b: number): number {
-  const x = a < 0 ? -a : a;
-  const y = b < 0 ? -b : b;
-  if (x > y) {
-    const t = y / x;
-    return x * Math.sqrt(1 + t * t);
-  }
-  if (y === 0) return 0;
-  const t = x / y;
-  return y * Math.sqrt(1 + t * t);
-}
-
-/**
- * Implicit-shift QL on the symmetric tridiagonal (d, e) with e[i] = T[i][i−1] (tql2). Eigenvalues end up
- * in d (unsorted). If vt is given, its rows are rotated alongside (vt starts as Qᵀ, ends as Vᵀ).
- */
-function tql(d: Float64Array, e: Float64Array, n: number, vt: Float64Array | undefined): void {
-  for (let i = 1; i < n; i++) e[i - 1] = e[i];
-  e[n - 1] = 0;
-  const cs = vt ? new Float64Array(n) : undefined;
-  const sn = vt ? new Float64Array(n) : undefined;
-  const carry = vt ? new Float64Array(Math.min(ROT_BLOCK, n)) : undefined;
-  let f = 0;
-  let tst1 = 0;
-  for (let l = 0; l < n; l++) {
-    const al = Math.abs(d[l]) + Math.abs(e[l]);
-    if (al > tst1) tst1 = al;
-    let m = l;
-    while (m < n) {
-      if (Math.abs(e[m]) <= EPS * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      let iter = 0;
-      do {
-        if (++iter > MAX_ITER_PER_VALUE) {
-          throw new Error(`eighSymmetric: QL did not converge for eigenvalue ${l} of ${n} after ${MAX_ITER_PER_VALUE} iterations`);
-        }
-        // Wilkinson-type shift from the leading 2×2 block.
-        let g = d[l];
-        let p = (d[l + 1] - g) / (2 * e[l]);
-        let r = hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const dl1 = d[l + 1];
-        let h = g - d[l];
-        for (let i = l + 2; i < n; i++) d[i] -= h;
-        f += h;
-        // Implicit QL sweep from m−1 up to l.
-        p = d[m];
-        let c = 1;
-        let c2 = 1;
-        let c3 = 1;
-        const el1 = e[l + 1];
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i];
-          h = c * p;
-          r = hypot(p, e[i]);
-          e[i + 1] = s * r;
-          s = e[i] / r;
-          c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
-          if (cs) {
-            cs[i] = c;
-            sn![i] = s;
-          }
-        }
-        if (vt) applySweep(vt, n, l, m, cs!, sn!, carry!);
-        p = (-s * s2 * c3 * el1 * e[l]) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]) > EPS * tst1);
-    }
-    d[l] += f;
-    e[l] = 0;
-  }
-}
-
-/**
- * Applies the rotations of one QL sweep (i = m−1 down to l, each mixing rows i and i+1 of vt) in column
- * blocks. Within a block the row-(i+1) result is final once rotation i is done, so the running row is
- * carried in a small buffer: each element is read and written once per sweep.
- */
-function applySweep(
-  vt: Float64Array,
-  n: number,
-  l: number,
-  m: number,
-  cs: Float64Array,
-  sn: Float64Array,
-  carry: Float64Array,
-): void {
-  for (let k0 = 0; k0 < n; k0 += ROT_BLOCK) {
-    const len = Math.min(ROT_BLOCK, n - k0);
-    const rm = m * n + k0;
-    for (let k = 0; k < len; k++) carry[k] = vt[rm + k];
-    for (let i = m - 1; i >= l; i--) {
-      const c = cs[i];
-      const s = sn[i];
-      const ri = i * n + k0;
-      const ri1 = ri + n;
-      for (let k = 0; k < len; k++) {
-        const x = vt[ri + k];
-        const hk = carry[k];
-        vt[ri1 + k] = s * x + c * hk;
-        carry[k] = c * x - s * hk;
+    if (!any) continue;
+    for (let c = 0; c < nb; c++) {
+      const i = i0 + c;
+      const tau = hh[i] === 0 ? 0 : 1 / hh[i];
+      t[c * nb + c] = tau;
+      if (tau === 0) continue;
+      // tmp[r] = y_rᵀ y_c over the shorter vector (length i0 + r), r < c.
+      for (let r = 0; r < c; r++) {
+        let sdot = 0;
+        const len = i0 + r;
+        for (let q = 0; q < len; q++) sdot += yt[r * rows + q] * yt[c * rows + q];
+        tmp[r] = sdot;
+      }
+      // T[0..c−1][c] = −τ T[0..c−1][0..c−1] tmp (T upper triangular).
+      for (let r = 0; r < c; r++) {
+        let sdot = 0;
+        for (let q = r; q < c; q++) sdot += t[r * nb + q] * tmp[q];
+        t[r * nb + c] = -tau * sdot;
       }
     }
-    const rl = l * n + k0;
-    for (let k = 0; k < len; k++) vt[rl + k] = carry[k];
+    // W = Yᵀ Z[0..rows) (nb × n).
+    gemm(nb, n, rows, yt, 0, rows, z, 0, n, wrk, 0, n, 'set');
+    // W ← Tᵀ W, in place from the last row up (row c needs rows r ≤ c).
+    for (let c = nb - 1; c >= 0; c--) {
+      const rc = c * n;
+      const tcc = t[c * nb + c];
+      for (let j = 0; j < n; j++) wrk[rc + j] *= tcc;
+      for (let r = 0; r < c; r++) {
+        const f = t[r * nb + c];
+        if (f === 0) continue;
+        const rr = r * n;
+        for (let j = 0; j < n; j++) wrk[rc + j] += f * wrk[rr + j];
+      }
+    }
+    // Z[0..rows) −= Y W.
+    for (let r = 0; r < rows; r++) for (let c = 0; c < nb; c++) y[r * nb + c] = yt[c * rows + r];
+    gemm(rows, n, nb, y, 0, nb, wrk, 0, n, z, 0, n, 'sub');
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eighSymmetric } from '../../src/spectrum/eigh.js';
 import { mulberry32 } from '../../src/random.js';
-import { frobenius, haarRows, pairErrors, prescribedGram, randomSymmetric } from './helpers.js';
+import { frobenius, haarRows, pairErrors, prescribedGram, randomSymmetric, reluNtk } from './helpers.js';
 
 const EPS = 2 ** -52;
 
@@ -37,7 +37,7 @@ describe('eighSymmetric invariants (seeded random symmetric matrices)', () => {
     const withVec = eighSymmetric(a, n, { vectors: true });
     const only = eighSymmetric(a, n);
     expect(only.vectors).toBeUndefined();
-    // Same reduction and the same shifts: identical up to the rounding of the rotation bookkeeping.
+    // Same reduction; QL (values) vs divide and conquer (vectors): both backward stable, so O(n·ε)·‖A‖.
     for (let i = 0; i < n; i++) expect(Math.abs(only.values[i] - withVec.values[i])).toBeLessThan(1e-12 * Math.abs(withVec.values[0]));
   });
 
@@ -116,6 +116,41 @@ describe('eighSymmetric structured cases', () => {
     const blk = randomSymmetric(mulberry32(2), 10);
     for (let o = 0; o < n; o += 10) for (let i = 0; i < 10; i++) for (let j = 0; j < 10; j++) b[(o + i) * n + o + j] = blk[i * 10 + j];
     expectDecomposition(b, n);
+  });
+});
+
+describe('eighSymmetric divide-and-conquer stress cases (deflation of every kind)', () => {
+  it('Wilkinson W⁺ (n = 201): pairs of eigenvalues equal to many digits', () => {
+    const n = 201;
+    const m = (n - 1) / 2;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) {
+      a[i * n + i] = Math.abs(i - m);
+      if (i > 0) a[i * n + i - 1] = a[(i - 1) * n + i] = 1;
+    }
+    expectDecomposition(a, n);
+  });
+
+  it('clustered spectrum (n = 300): multiplicities 60/60/40 plus a decaying tail', () => {
+    const n = 300;
+    const lam = Float64Array.from({ length: n }, (_, i) => (i < 60 ? 1 : i < 120 ? 0.5 : i < 160 ? 1e-3 : (i + 1) ** -2));
+    const k = prescribedGram(haarRows(mulberry32(31), n), lam, n);
+    expectDecomposition(k, n);
+    const { values } = eighSymmetric(k, n, { vectors: true });
+    for (let i = 0; i < n; i++) expect(Math.abs(values[i] - [...lam].sort((x, y) => y - x)[i])).toBeLessThan(1e-13);
+  });
+
+  it('kernel with exact double degeneracy and numerically-zero half (circle NTK, n = 256)', () => {
+    const n = 256;
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = reluNtk(Math.cos((2 * Math.PI * (i - j)) / n));
+    expectDecomposition(a, n);
+  });
+
+  it('steep power law λ_i = i⁻³ (n = 400): tiny rank-one components deflate', () => {
+    const n = 400;
+    const lam = Float64Array.from({ length: n }, (_, i) => (i + 1) ** -3);
+    expectDecomposition(prescribedGram(haarRows(mulberry32(32), n), lam, n), n);
   });
 });
 

@@ -61,7 +61,9 @@ describe('summarizeSpectrum, exact path', () => {
     const t = summarizeSpectrum(k, n, { samples: 100, outputs: 1 });
     expect(t.vectors).toBeUndefined();
     expect(t.maxResidual).toBe(0);
-    expect(Array.from(t.eigenvalues)).toEqual(Array.from(s.eigenvalues));
+    // Values-only uses QL, the vector path divide and conquer: both backward stable, so they agree to
+    // O(n·ε)·λ_1.
+    for (let i = 0; i < n; i++) expect(Math.abs(t.eigenvalues[i] - s.eigenvalues[i])).toBeLessThan(1e-12 * s.lambdaMax);
   });
 });
 

@@ -1,0 +1,117 @@
+/**
+ * Dense matrix product on flat row-major Float64Arrays with explicit offsets and leading dimensions, for
+ * the eigensolver's blocked stages (divide-and-conquer merges, compact-WY back-transformation).
+ *
+ * C[m×n] = A[m×k]·B[k×n]           (mode 'set')
+ * C[m×n] += A·B  /  C[m×n] −= A·B  (modes 'add' / 'sub')
+ *
+ * Layout: a 4×4 register tile of C is accumulated over the whole k (16 independent accumulators, one load
+ * of A and of B per 4 multiply-adds instead of one load per multiply-add); plain JS numbers in locals are
+ * what V8 keeps in registers. k is split into panels so that the four A rows and the B panel stay in
+ * cache while the tile sweeps along the row of C.
+ */
+export type GemmMode = 'set' | 'add' | 'sub';
+
+const KC = 256;
+
+export function gemm(
+  m: number,
+  n: number,
+  k: number,
+  a: Float64Array,
+  aOff: number,
+  lda: number,
+  b: Float64Array,
+  bOff: number,
+  ldb: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+  mode: GemmMode,
+): void {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0) {
+    if (mode === 'set') for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+    return;
+  }
+  const sign = mode === 'sub' ? -1 : 1;
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const p1 = Math.min(k, p0 + KC);
+    // The first panel of a 'set' overwrites; later panels accumulate.
+    const overwrite = mode === 'set' && p0 === 0;
+    const m4 = m & ~3;
+    const n4 = n & ~3;
+    for (let i = 0; i < m4; i += 4) {
+      const a0 = aOff + i * lda;
+      const a1 = a0 + lda;
+      const a2 = a1 + lda;
+      const a3 = a2 + lda;
+      for (let j = 0; j < n4; j += 4) {
+        let c00 = 0, c01 = 0, c02 = 0, c03 = 0;
+        let c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+        let c20 = 0, c21 = 0, c22 = 0, c23 = 0;
+        let c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+        let bp = bOff + p0 * ldb + j;
+        for (let p = p0; p < p1; p++, bp += ldb) {
+          const b0 = b[bp];
+          const b1 = b[bp + 1];
+          const b2 = b[bp + 2];
+          const b3 = b[bp + 3];
+          const x0 = a[a0 + p];
+          const x1 = a[a1 + p];
+          const x2 = a[a2 + p];
+          const x3 = a[a3 + p];
+          c00 += x0 * b0; c01 += x0 * b1; c02 += x0 * b2; c03 += x0 * b3;
+          c10 += x1 * b0; c11 += x1 * b1; c12 += x1 * b2; c13 += x1 * b3;
+          c20 += x2 * b0; c21 += x2 * b1; c22 += x2 * b2; c23 += x2 * b3;
+          c30 += x3 * b0; c31 += x3 * b1; c32 += x3 * b2; c33 += x3 * b3;
+        }
+        let o = cOff + i * ldc + j;
+        if (overwrite) {
+          c[o] = c00; c[o + 1] = c01; c[o + 2] = c02; c[o + 3] = c03; o += ldc;
+          c[o] = c10; c[o + 1] = c11; c[o + 2] = c12; c[o + 3] = c13; o += ldc;
+          c[o] = c20; c[o + 1] = c21; c[o + 2] = c22; c[o + 3] = c23; o += ldc;
+          c[o] = c30; c[o + 1] = c31; c[o + 2] = c32; c[o + 3] = c33;
+        } else {
+          c[o] += sign * c00; c[o + 1] += sign * c01; c[o + 2] += sign * c02; c[o + 3] += sign * c03; o += ldc;
+          c[o] += sign * c10; c[o + 1] += sign * c11; c[o + 2] += sign * c12; c[o + 3] += sign * c13; o += ldc;
+          c[o] += sign * c20; c[o + 1] += sign * c21; c[o + 2] += sign * c22; c[o + 3] += sign * c23; o += ldc;
+          c[o] += sign * c30; c[o + 1] += sign * c31; c[o + 2] += sign * c32; c[o + 3] += sign * c33;
+        }
+      }
+      // Right edge: columns n4..n−1 of these four rows.
+      for (let j = n4; j < n; j++) {
+        for (let r = 0; r < 4; r++) edge(i + r, j, p0, p1, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite, sign);
+      }
+    }
+    // Bottom edge: rows m4..m−1.
+    for (let i = m4; i < m; i++) {
+      for (let j = 0; j < n; j++) edge(i, j, p0, p1, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite, sign);
+    }
+  }
+}
+
+function edge(
+  i: number,
+  j: number,
+  p0: number,
+  p1: number,
+  a: Float64Array,
+  aOff: number,
+  lda: number,
+  b: Float64Array,
+  bOff: number,
+  ldb: number,
+  c: Float64Array,
+  cOff: number,
+  ldc: number,
+  overwrite: boolean,
+  sign: number,
+): void {
+  let s = 0;
+  const ar = aOff + i * lda;
+  for (let p = p0; p < p1; p++) s += a[ar + p] * b[bOff + p * ldb + j];
+  const o = cOff + i * ldc + j;
+  if (overwrite) c[o] = s;
+  else c[o] += sign * s;
+}
