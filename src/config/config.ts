@@ -3,8 +3,7 @@
  * Sources, lowest to highest precedence: defaults < config file (--config) < NTK_SIDECAR_* env < flags.
  * Only src/cli reads argv and env; it hands the raw sources to `resolveConfig`.
  */
-/** Kernel backend selection (src/kernel implements it). */
-export type BackendKind = 'auto' | 'gpujs' | 'reference';
+import type { BackendKind } from '../kernel/gramBackend.js';
 
 export interface Limits {
   /** gRPC max receive message size (bytes). */

@@ -1,7 +1,7 @@
 /**
  * Backend selection (design.md §6): 'reference' (float64 TypeScript), 'gpujs' (gpu.js, float32 products
- * added into float64), and 'auto' = gpujs when it starts and passes a self-check against the reference,
- * else the reference with the reason in `fallbackReason` (nothing is logged here; the edge reports it).
+ * added into float64), and 'auto' = gpujs when it reaches a GPU backend and passes a self-check against the
+ * reference, else the reference with the reason in `fallbackReason` (nothing is logged here; the edge reports it).
  */
 import { Code, SidecarError } from '../errors.js';
 import { mulberry32, normalArray } from '../random.js';
@@ -79,11 +79,14 @@ export async function createGramBackend(kind: BackendKind, opts: GramBackendOpti
         backend?.dispose();
         return new ReferenceGramBackend(`gpu.js (${backend?.name ?? 'not started'}) failed: ${describe(err)}`);
       }
-      // gpu.js' cpu backend is transpiled JavaScript in float32: slower and less exact than the reference.
-      if (backend.name === 'gpujs-cpu') {
-        const why = backend.degradedReason ?? 'no faster gpu.js backend is available here';
+      // On the CPU, gpu.js (webasm: float32 loop indices converted at every access; cpu: transpiled float32
+      // JavaScript) measured no faster than the float64 reference (bench/gram.bench.ts), and is less exact.
+      // auto therefore keeps gpu.js only where it reached a GPU (webgpu, headless GL); --backend gpujs forces it.
+      if (backend.name === 'gpujs-cpu' || backend.name === 'gpujs-webasm') {
+        const why = backend.degradedReason ?? 'no GPU backend (WebGPU or GL) answered';
+        const name = backend.name;
         backend.dispose();
-        return new ReferenceGramBackend(`gpu.js would run on its cpu backend: ${why}`);
+        return new ReferenceGramBackend(`gpu.js would run on the CPU (${name}: ${why}), where it is no faster than the float64 reference`);
       }
       return backend;
     }

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KernelSpectrum } from '../worker/protocol.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
 
 /** What a scrape needs from one run. The server adapts its run state to this. */
 export interface RunMetricsView {
@@ -17,6 +18,10 @@ export interface RunMetricsView {
   enforced: boolean;
   /** Spectra of the latest kernel-bearing snapshot (full and/or traced). */
   spectra: readonly KernelSpectrum[];
+  /** Diagnostics of the latest kernel-bearing snapshot (science.md A5–A12). */
+  diagnostics: SnapshotDiagnostics | undefined;
+  /** Shadow mode: where STOP latched without being enforced, and what has been spent since. */
+  shadow: { wouldStopStep: number; computeAfter: number; stepsAfter: number } | undefined;
 }
 
 export const MAX_EIGEN_RANK = 20; // never label by an unbounded eigen-index (design.md §5)
@@ -106,6 +111,56 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
   });
   perRun('run_step', 'Latest optimizer step reported by the run.', RUN, (g, run) => g.set(run.labels, run.lastStep));
   perRun('train_loss', 'Latest training loss reported by the run.', RUN, (g, run) => setFinite(g, run.labels, run.trainLoss));
+  // science.md A15: training-dynamics diagnostics of the latest kernel snapshot.
+  const diag = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, labels: Record<(typeof RUN)[number], string>, d: SnapshotDiagnostics) => void) =>
+    perRun(name, help, labelNames, (g, run) => {
+      if (run.diagnostics) fill(g, run.labels, run.diagnostics);
+    });
+  diag('gn_sharpness', 'Gauss–Newton sharpness from the kernel (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.gnSharpness));
+  diag('eos_ratio', 'Edge-of-stability ratio: GN sharpness / stability threshold (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.eosRatio));
+  diag('stability_threshold', 'Stability threshold θ_opt of the optimizer (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.threshold));
+  diag('kernel_distance', 'Kernel distance S to the previous (prev) and first (init) snapshot (science.md A6).', [...RUN, 'reference'], (g, l, d) => {
+    if (d.drift?.distancePrev !== undefined) setFinite(g, { ...l, reference: 'prev' }, d.drift.distancePrev);
+    if (d.drift?.distanceInit !== undefined) setFinite(g, { ...l, reference: 'init' }, d.drift.distanceInit);
+  });
+  diag('kernel_velocity_per_kstep', 'Kernel distance per 1000 steps (science.md A6).', RUN, (g, l, d) => d.drift?.velocityPerKstep !== undefined && setFinite(g, l, d.drift.velocityPerKstep));
+  diag('kernel_relative_change', 'Relative Frobenius change from the first kernel (science.md A6).', RUN, (g, l, d) => d.drift?.relativeChangeInit !== undefined && setFinite(g, l, d.drift.relativeChangeInit));
+  diag('kernel_trace_ratio', 'tr K_t / tr K_{t−1} (science.md A6).', RUN, (g, l, d) => d.drift?.traceRatio !== undefined && setFinite(g, l, d.drift.traceRatio));
+  diag('topk_subspace_overlap', 'Overlap of the top-10 eigenspaces of successive kernels (science.md A6).', RUN, (g, l, d) => d.drift?.subspaceOverlap !== undefined && setFinite(g, l, d.drift.subspaceOverlap));
+  diag('sketch_noise_floor', 'Distance floor (PR+1)/m of independent sketches (science.md A6).', RUN, (g, l, d) => d.drift?.sketchFloor !== undefined && setFinite(g, l, d.drift.sketchFloor));
+  diag('target_alignment', 'Kernel–target alignment, centered and uncentered (science.md A7).', [...RUN, 'centered'], (g, l, d) => {
+    if (!d.alignment) return;
+    setFinite(g, { ...l, centered: 'true' }, d.alignment.centered);
+    setFinite(g, { ...l, centered: 'false' }, d.alignment.uncentered);
+  });
+  diag('residual_topk_fraction', 'Residual energy in the top-k eigenvectors (science.md A8).', [...RUN, 'k'], (g, l, d) => {
+    for (const p of d.residual?.topk ?? []) setFinite(g, { ...l, k: String(p.k) }, p.fraction);
+  });
+  diag('residual_rayleigh', 'Residual Rayleigh quotient rᵀKr/‖r‖² (science.md A8).', RUN, (g, l, d) => d.residual && setFinite(g, l, d.residual.rayleigh));
+  diag('learned_modes', 'Kernel modes learned over the last interval (science.md A8).', RUN, (g, l, d) => d.residual?.learnedModes !== undefined && setFinite(g, l, d.residual.learnedModes));
+  diag('linearization_gap', 'Linearisation gap between snapshots (science.md A8).', RUN, (g, l, d) => d.residual?.linearizationGap !== undefined && setFinite(g, l, d.residual.linearizationGap));
+  diag('kess_step', 'Kernel economical sweet spot by definition, in network steps (science.md A12).', [...RUN, 'def'], (g, l, d) => {
+    const k = d.prediction?.kess;
+    if (!k) return;
+    for (const def of ['K1', 'K2', 'K3', 'K4'] as const) if (k[def] !== undefined) setFinite(g, { ...l, def }, k[def]);
+  });
+  diag('predicted_loss', 'Kernel-predicted loss at KESS and at the horizon s_t + 0.2·s_t (science.md A9).', [...RUN, 'horizon'], (g, l, d) => {
+    if (d.prediction?.predictedLossAtKess !== undefined) setFinite(g, { ...l, horizon: 'kess' }, d.prediction.predictedLossAtKess);
+    if (d.prediction?.lossAtHorizon !== undefined) setFinite(g, { ...l, horizon: 'h' }, d.prediction.lossAtHorizon);
+  });
+  diag('marginal_gain', 'Marginal gain: per step, marginal-to-average ratio, remaining fraction (science.md A10).', [...RUN, 'kind'], (g, l, d) => {
+    const gain = d.prediction?.gain;
+    if (gain?.perStep !== undefined) setFinite(g, { ...l, kind: 'per_step' }, gain.perStep);
+    if (gain?.avgRatio !== undefined) setFinite(g, { ...l, kind: 'avg_ratio' }, gain.avgRatio);
+    if (gain?.remaining !== undefined) setFinite(g, { ...l, kind: 'remaining' }, gain.remaining);
+  });
+  diag('time_scale_a', 'Fitted NTK-time → step scale â (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeScale));
+  diag('time_fit_r2', 'R² of the NTK-time fit (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeR2));
+  diag('kernel_model_valid', '1 when the kernel-predicted curve is trusted (science.md A11/A14).', RUN, (g, l, d) => d.prediction && g.set(l, d.prediction.valid ? 1 : 0));
+  perRun('shadow_would_stop_step', 'Shadow mode: step at which STOP latched without being enforced.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.wouldStopStep));
+  perRun('shadow_compute_saved', 'Shadow mode: compute spent since the would-stop step (what stopping would have saved).', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.computeAfter));
+  perRun('shadow_steps_saved', 'Shadow mode: steps trained since the would-stop step.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.stepsAfter));
+
   new Gauge({
     name: `${p}runs`,
     help: 'Runs held by this sidecar.',

@@ -1,9 +1,13 @@
 /**
- * Per-run decision after each accepted snapshot. Honest until the stopping analysis (science.md A14) lands:
- * CONTINUE while warming up or without data, STOP only for divergence or a spent budget. STOP latches.
+ * Per-run decision after each accepted snapshot: divergence and spent budgets STOP at once; then warm-up; then,
+ * when the caller supplies `analysis` (snapshot evaluations), the A14 chain of src/policy/stopping.ts. Without
+ * `analysis` (e.g. a Scalars message) only divergence, budgets and warm-up can speak. STOP latches.
  */
+import type { DetectorFlags, LossPoint } from '../analysis/detectors.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
 import type { Policy } from './policy.js';
+import { evaluateStopping, stopVotesOf, type ObservedKess } from './stopping.js';
 
 export type Action = 'ACTION_CONTINUE' | 'ACTION_STOP';
 
@@ -11,7 +15,20 @@ export interface Verdict {
   action: Action;
   reason: Reason;
   detail: string;
+  /** The numbers the verdict used; every STOP carries would_stop_step (exported in shadow mode too). */
   evidence: Record<string, number>;
+}
+
+/** What the A14 chain reads at a snapshot (science.md A13/A14). */
+export interface StoppingAnalysis {
+  /** Kernel-bearing snapshots of the run, oldest first; empty = logits-only run (science.md B). */
+  history: readonly SnapshotDiagnostics[];
+  /** updateDetectors(…) for this snapshot, with the policy's `stopping` thresholds. */
+  flags: DetectorFlags;
+  /** Observed (step, loss) from snapshots and Scalars, ordered by step. */
+  losses: readonly LossPoint[];
+  /** Observed-curve fallback: K2 step, L(s_t) and L(s_t+H) of the fitted loss curve. */
+  observedKess: ObservedKess;
 }
 
 export interface DecisionInput {
@@ -26,6 +43,8 @@ export interface DecisionInput {
   kernelSnapshots: number;
   /** Run-level limits from RunStart; 0 = none. */
   run: { warmupSteps: number; maxSteps: number; maxCompute: number };
+  /** Present on snapshot evaluations: enables the A14 chain after divergence, budgets and warm-up. */
+  analysis?: StoppingAnalysis;
 }
 
 /** The smaller of two limits where 0 means "none". */
@@ -35,8 +54,12 @@ function tighter(a: number, b: number): number {
   return Math.min(a, b);
 }
 
-export function decide(input: DecisionInput, policy: Policy, latched: Verdict | undefined): Verdict {
-  if (latched?.action === 'ACTION_STOP') return latched;
+/**
+ * `previous` is the run's last recorded verdict: a STOP is returned unchanged (latched), and a STOP_PENDING carries
+ * the A14 vote count (evidence.stop_votes), so the hysteresis needs no other state.
+ */
+export function decide(input: DecisionInput, policy: Policy, previous: Verdict | undefined): Verdict {
+  if (previous?.action === 'ACTION_STOP') return previous;
   const { step, computeSpent, trainLoss } = input;
 
   // A diverged run never recovers on its own: stop at once (a finding, not an RPC error; design.md §3).
@@ -46,7 +69,7 @@ export function decide(input: DecisionInput, policy: Policy, latched: Verdict | 
       action: 'ACTION_STOP',
       reason: 'REASON_DIVERGED',
       detail: `Diverged at step ${step}: ${what}. Lower the learning rate or restore the last good checkpoint.`,
-      evidence: { step, train_loss: trainLoss, data_finite: input.dataFinite ? 1 : 0 },
+      evidence: { step, train_loss: trainLoss, data_finite: input.dataFinite ? 1 : 0, would_stop_step: step },
     };
   }
 
@@ -59,7 +82,7 @@ export function decide(input: DecisionInput, policy: Policy, latched: Verdict | 
         action: 'ACTION_STOP',
         reason: 'REASON_BUDGET',
         detail: `Step budget spent: step ${step} ≥ max_steps ${maxSteps}.`,
-        evidence: { step, max_steps: maxSteps },
+        evidence: { step, max_steps: maxSteps, would_stop_step: step },
       };
     }
     if (maxCompute > 0 && computeSpent >= maxCompute) {
@@ -67,7 +90,7 @@ export function decide(input: DecisionInput, policy: Policy, latched: Verdict | 
         action: 'ACTION_STOP',
         reason: 'REASON_BUDGET',
         detail: `Compute budget spent: ${computeSpent} ≥ max_compute ${maxCompute}.`,
-        evidence: { step, compute_spent: computeSpent, max_compute: maxCompute },
+        evidence: { step, compute_spent: computeSpent, max_compute: maxCompute, would_stop_step: step },
       };
     }
   }
@@ -81,6 +104,10 @@ export function decide(input: DecisionInput, policy: Policy, latched: Verdict | 
         : `Warming up: ${input.snapshots} of ${policy.minSnapshots} snapshots needed before analysis.`,
       evidence: { step, warmup_steps: warmup, snapshots: input.snapshots, min_snapshots: policy.minSnapshots },
     };
+  }
+  if (input.analysis) {
+    const { history, flags, losses, observedKess } = input.analysis;
+    return evaluateStopping({ step, history, flags, losses, observedKess, votes: stopVotesOf(previous) }, policy.stopping);
   }
   if (input.kernelSnapshots === 0) {
     return {

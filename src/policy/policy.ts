@@ -1,8 +1,9 @@
 /**
- * Stopping policy: named settings a run selects in RunStart, loaded from a policy file (YAML or JSON).
- * Until the kernel-based stopping analysis (science.md A14) lands, a policy only knows warm-up, budgets and
- * shadow mode; its fields are the ones that analysis will keep.
+ * Stopping policy: named settings a run selects in RunStart, loaded from a policy file (YAML or JSON):
+ * warm-up, budgets, shadow mode and the A14 stopping parameters and A13 detector thresholds (`stopping:`).
  */
+import { DEFAULT_STOPPING_CONFIG, type StoppingConfig } from './stopping.js';
+
 export interface Policy {
   name: string;
   /** false = shadow mode: decisions are computed and exported but carry enforced=false. */
@@ -15,6 +16,8 @@ export interface Policy {
   maxSteps: number;
   /** STOP with REASON_BUDGET once compute_spent reaches this; 0 = none. */
   maxCompute: number;
+  /** science.md A13/A14 parameters; defaults = the A14 table (DEFAULT_STOPPING_CONFIG). */
+  stopping: StoppingConfig;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -24,6 +27,7 @@ export const DEFAULT_POLICY: Policy = {
   minSnapshots: 3,
   maxSteps: 0,
   maxCompute: 0,
+  stopping: DEFAULT_STOPPING_CONFIG,
 };
 
 export interface PolicySet {
@@ -35,13 +39,82 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
 
-const FIELDS: Record<Exclude<keyof Policy, 'name'>, 'boolean' | 'count' | 'amount'> = {
+const FIELDS: Record<Exclude<keyof Policy, 'name' | 'stopping'>, 'boolean' | 'count' | 'amount'> = {
   enforced: 'boolean',
   warmupSteps: 'count',
   minSnapshots: 'count',
   maxSteps: 'count',
   maxCompute: 'amount',
 };
+
+/**
+ * Allowed values of each `stopping:` setting. count = integer ≥ min; fraction = 0 < x < 1; unit = 0 < x ≤ 1;
+ * positive = x > 0; amount = x ≥ 0.
+ */
+type StoppingKind = { kind: 'count'; min: number } | { kind: 'fraction' | 'unit' | 'positive' | 'amount' };
+const STOPPING_FIELDS: Record<keyof StoppingConfig, StoppingKind> = {
+  rho: { kind: 'fraction' },
+  horizonFraction: { kind: 'positive' },
+  deltaH: { kind: 'fraction' },
+  stopVotes: { kind: 'count', min: 1 },
+  price: { kind: 'amount' },
+  validGap: { kind: 'positive' },
+  timeR2Min: { kind: 'unit' },
+  logitsPatience: { kind: 'count', min: 2 },
+  spikeTheta: { kind: 'positive' },
+  spikeWindow: { kind: 'count', min: 1 },
+  velocityRel: { kind: 'fraction' },
+  distanceAbs: { kind: 'unit' },
+  alignmentDelta: { kind: 'fraction' },
+  overlapMin: { kind: 'unit' },
+  plateauRel: { kind: 'fraction' },
+  plateauWindow: { kind: 'count', min: 2 },
+  frozenWindow: { kind: 'count', min: 1 },
+  lazyDistance: { kind: 'unit' },
+  lazyGap: { kind: 'positive' },
+  traceGrowth: { kind: 'positive' },
+  eosLow: { kind: 'positive' },
+  eosHigh: { kind: 'positive' },
+  eosSnapshots: { kind: 'count', min: 1 },
+  sharpeningSnapshots: { kind: 'count', min: 2 },
+  sketchFloorFactor: { kind: 'amount' },
+  catapultDrop: { kind: 'fraction' },
+  catapultSettle: { kind: 'fraction' },
+  energyJump: { kind: 'unit' },
+  energyK: { kind: 'count', min: 1 },
+};
+
+const KIND_TEXT = { fraction: 'a number in (0, 1)', unit: 'a number in (0, 1]', positive: 'a positive number', amount: 'a non-negative number' };
+
+/**
+ * The nested `stopping:` mapping of a policy, merged over the parent's (so `extends` inherits it key by key):
+ *   stopping: { rho: 0.1, horizonFraction: 0.2, deltaH: 0.02, frozenWindow: 3, stopVotes: 2, price: 0, spikeTheta: 0.5 }
+ * Keys are the fields of StoppingConfig (src/policy/stopping.ts and DetectorConfig in src/analysis/detectors.ts).
+ */
+function parseStopping(name: string, raw: unknown, base: StoppingConfig, where: string): StoppingConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PolicyError(`${where}: ${name}.stopping must be a mapping of settings, got ${JSON.stringify(raw)}`);
+  }
+  const out: StoppingConfig = { ...base };
+  for (const [key, value] of Object.entries(raw)) {
+    const spec = STOPPING_FIELDS[key as keyof StoppingConfig];
+    if (!spec) throw new PolicyError(`${where}: ${name}.stopping has unknown setting "${key}"; known: ${Object.keys(STOPPING_FIELDS).join(', ')}`);
+    const x = typeof value === 'number' && Number.isFinite(value) ? value : Number.NaN;
+    let ok: boolean;
+    let want: string;
+    if (spec.kind === 'count') {
+      ok = Number.isInteger(x) && x >= spec.min;
+      want = `an integer ≥ ${spec.min}`;
+    } else {
+      ok = spec.kind === 'fraction' ? x > 0 && x < 1 : spec.kind === 'unit' ? x > 0 && x <= 1 : spec.kind === 'positive' ? x > 0 : x >= 0;
+      want = KIND_TEXT[spec.kind];
+    }
+    if (!ok) throw new PolicyError(`${where}: ${name}.stopping.${key} must be ${want}, got ${JSON.stringify(value)}`);
+    out[key as keyof StoppingConfig] = x;
+  }
+  if (!(out.eosLow < out.eosHigh)) throw new PolicyError(`${where}: ${name}.stopping needs eosLow < eosHigh, got ${out.eosLow} and ${out.eosHigh}`);
+  return out;
+}
 
 function parsePolicy(name: string, raw: unknown, base: Policy, where: string): Policy {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -50,8 +123,12 @@ function parsePolicy(name: string, raw: unknown, base: Policy, where: string): P
   const policy: Policy = { ...base, name };
   for (const [key, value] of Object.entries(raw)) {
     if (key === 'extends') continue;
+    if (key === 'stopping') {
+      policy.stopping = parseStopping(name, value, base.stopping, where);
+      continue;
+    }
     const kind = FIELDS[key as keyof typeof FIELDS];
-    if (!kind) throw new PolicyError(`${where}: policy "${name}" has unknown setting "${key}"; known: ${Object.keys(FIELDS).join(', ')}`);
+    if (!kind) throw new PolicyError(`${where}: policy "${name}" has unknown setting "${key}"; known: ${[...Object.keys(FIELDS), 'stopping'].join(', ')}`);
     if (kind === 'boolean') {
       if (typeof value !== 'boolean') throw new PolicyError(`${where}: ${name}.${key} must be true or false, got ${JSON.stringify(value)}`);
       (policy as unknown as Record<string, unknown>)[key] = value;

@@ -21,7 +21,7 @@ import type { Run } from './runTable.js';
 import type { ServerContext } from './serverContext.js';
 import { decisionMessage } from './reports.js';
 import { decodeTargets, runSetupFrom } from './runSetup.js';
-import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED } from './runTable.js';
+import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED, MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
 const PIPELINE = 2;
@@ -219,6 +219,7 @@ export class AttachSession {
         lastLoss: Number.NaN,
         computeSpent: 0,
         decisionsByReason: new Map(),
+        recentDecisions: [],
         touchedAtMs: ctx.now(),
       };
       ctx.runs.add(run);
@@ -407,6 +408,9 @@ export class AttachSession {
     const decidedAtMs = this.ctx.now();
     const message = decisionMessage(run, verdict, snapshotId, step, decidedAtMs);
     run.decision = { verdict, message, decidedAtMs, action: verdict.action, enforced: run.policy.enforced };
+    run.recentDecisions.push(message);
+    if (run.recentDecisions.length > MAX_RECENT_DECISIONS) run.recentDecisions.shift();
+    if (verdict.action === 'ACTION_STOP' && !run.policy.enforced && !run.wouldStop) run.wouldStop = { step, compute: run.computeSpent };
     run.decisionsByReason.set(verdict.reason, (run.decisionsByReason.get(verdict.reason) ?? 0) + 1);
     this.ctx.metrics.decisions.inc({ action: verdict.action, reason: verdict.reason, enforced: String(run.policy.enforced) });
     await this.send({ decision: message });

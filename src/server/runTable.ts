@@ -67,7 +67,23 @@ export interface Run {
   latest?: SnapshotRecord;
   decision?: DecisionRecord;
   decisionsByReason: Map<Reason, number>;
+  /** The last decisions sent, oldest first (GetRun's history). */
+  recentDecisions: Decision[];
+  /** Shadow mode: the step and compute at which STOP latched without being enforced. */
+  wouldStop?: { step: number; compute: number };
   touchedAtMs: number;
+}
+
+export const MAX_RECENT_DECISIONS = 20;
+
+/** Shadow-mode savings so far: what stopping at the would-stop step would have saved. */
+export function shadowSavings(run: Run): { wouldStopStep: number; computeAfter: number; stepsAfter: number } | undefined {
+  if (!run.wouldStop) return undefined;
+  return {
+    wouldStopStep: run.wouldStop.step,
+    computeAfter: Math.max(0, run.computeSpent - run.wouldStop.compute),
+    stepsAfter: Math.max(0, run.lastStep - run.wouldStop.step),
+  };
 }
 
 export class RunTable {
@@ -144,6 +160,8 @@ export class RunTable {
         decisionReason: run.decision?.verdict.reason,
         enforced: run.decision?.enforced ?? run.policy.enforced,
         spectra: run.latest?.spectra ?? [],
+        diagnostics: run.diagnostics[run.diagnostics.length - 1],
+        shadow: shadowSavings(run),
       };
     }
   }

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { Code, SidecarError } from '../errors.js';
-import type { BackendKind } from '../config/config.js';
+import type { BackendKind } from '../kernel/gramBackend.js';
 import type { AnalysisContext, ChunkWork, SnapshotAnalysis, SnapshotPlan, WorkerRequest, WorkerResponse } from './protocol.js';
 
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;

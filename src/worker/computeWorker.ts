@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Code, SidecarError } from '../errors.js';
 import { decodeTensor } from '../ingest/decodeTensor.js';
-import { createGramBackend, KernelAccumulator, reduceToTraced, type GramBackend } from '../kernel/index.js';
+import { createGramBackend, KernelAccumulator, reduceToTraced, symmetrizeGram, type GramBackend } from '../kernel/index.js';
 import { summarizeSpectrum } from '../spectrum/summarizeSpectrum.js';
 import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { AnalysisContext, KernelSpectrum, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
@@ -37,16 +37,6 @@ function epsSrc(dtype: DType__Output): number {
 function allFinite(a: Float64Array): boolean {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
   return true;
-}
-
-function symmetrize(k: Float64Array, size: number): void {
-  for (let i = 0; i < size; i++) {
-    for (let j = i + 1; j < size; j++) {
-      const v = 0.5 * (k[i * size + j] + k[j * size + i]);
-      k[i * size + j] = v;
-      k[j * size + i] = v;
-    }
-  }
 }
 
 function begin(run: string, plan: SnapshotPlan): void {
@@ -96,7 +86,7 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
   } else if (p.gram) {
     size = plan.kernel!.rows;
     kernel = p.gram;
-    symmetrize(kernel, size);
+    symmetrizeGram(kernel, size);
   }
   const finite = (!kernel || allFinite(kernel)) && (!p.logits || allFinite(p.logits));
   const spectra: KernelSpectrum[] = [];

@@ -1,7 +1,7 @@
 /** Messages between the event loop and a compute worker. Plain data: they cross a structured clone. */
 import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
-import type { BackendKind } from '../config/config.js';
+import type { BackendKind } from '../kernel/gramBackend.js';
 import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
 

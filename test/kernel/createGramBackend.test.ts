@@ -14,7 +14,8 @@ describe('createGramBackend', () => {
   it("'auto' names a real backend, and explains itself when it is the reference", async () => {
     const backend = await createGramBackend('auto');
     try {
-      expect(backend.name).toMatch(/^(reference|gpujs-(webasm|webgpu|headlessgl|webgl2?))$/);
+      // On the CPU gpu.js is no faster than the reference, so auto only keeps it on a GPU backend.
+      expect(backend.name).toMatch(/^(reference|gpujs-(webgpu|headlessgl|webgl2?))$/);
       if (backend.name === 'reference') expect(backend.fallbackReason).toMatch(/\S/);
       else expect(backend.fallbackReason).toBeUndefined();
       // Whatever it chose, it computes the Gram (gpu.js tolerance: float32 sums over 64 columns, ≤ 64·2⁻²⁴).
@@ -31,11 +32,13 @@ describe('createGramBackend', () => {
     }
   });
 
-  it("'auto' falls back to the reference when gpu.js would run on its cpu backend", async () => {
-    const backend = await createGramBackend('auto', { gpuMode: 'cpu' });
-    expect(backend.name).toBe('reference');
-    expect(backend.fallbackReason).toMatch(/cpu backend/);
-    backend.dispose();
+  it("'auto' falls back to the reference when gpu.js would run on the CPU", async () => {
+    for (const gpuMode of ['cpu', 'webasm'] as const) {
+      const backend = await createGramBackend('auto', { gpuMode });
+      expect(backend.name).toBe('reference');
+      expect(backend.fallbackReason).toMatch(new RegExp(`would run on the CPU \\(gpujs-${gpuMode}.*no faster than the float64 reference`));
+      backend.dispose();
+    }
   });
 
   it("'gpujs' reports the backend that ran after its self-check", async () => {

@@ -1,0 +1,183 @@
+/**
+ * Mapping NTK time to network steps (science.md A11): τ(s) = a·Σ_{s_a ≤ s' < s} η_eff(s'), with the scale â
+ * fitted on the observed losses since the anchor.
+ */
+import type { OptimizerKind } from './types.js';
+
+/** Fewer usable points than this since the anchor and the scale is not fitted (science.md A11). */
+export const TIME_FIT_MIN_POINTS = 5;
+/** Search interval of ln a (science.md A11: a ∈ [1e-3, 1e3]). */
+export const TIME_SCALE_RANGE: readonly [number, number] = [1e-3, 1e3];
+/** R²_time below this marks the kernel model invalid (science.md A11/A14). */
+export const TIME_R2_VALID = 0.8;
+
+/** Coarse scan points over ln a before golden section (guards against a local minimum of the SSE). */
+const SCAN_POINTS = 49;
+/** Golden-section stop: bracket width in ln a (relative precision ~1e-10 in â). */
+const LN_A_TOL = 1e-10;
+/** Floor on a predicted loss before taking its log (an underflowed prediction must not give −∞). */
+const LOSS_FLOOR = 1e-300;
+
+/**
+ * η_eff per step (science.md A11, E2): η for SGD, η/(1−β) for heavy-ball momentum (steady state, small η),
+ * undefined for Adam (the scale is fitted on the learning rate instead).
+ */
+export function etaEff(opt: { kind: OptimizerKind; lr: number; momentum: number }): number | undefined {
+  if (!(opt.lr > 0) || !Number.isFinite(opt.lr)) throw new RangeError(`etaEff: learning rate must be finite and > 0, got ${opt.lr}`);
+  switch (opt.kind) {
+    case 'sgd':
+      return opt.lr;
+    case 'momentum':
+      if (!(opt.momentum >= 0 && opt.momentum < 1)) throw new RangeError(`etaEff: momentum β must be in [0, 1), got ${opt.momentum}`);
+      return opt.lr / (1 - opt.momentum);
+    case 'adam':
+      return undefined;
+  }
+}
+
+/** η per step: a constant, or a schedule η(s) evaluated at integer steps. */
+export type EtaSchedule = number | ((step: number) => number);
+
+/**
+ * Σ_{s_a ≤ s' < s} η(s') at each step (unscaled model time, science.md A11). A constant η gives η·(s − s_a) for
+ * any real s; a schedule needs integer steps. Steps before the anchor are rejected.
+ */
+export function cumulativeEta(steps: ArrayLike<number>, anchorStep: number, eta: EtaSchedule): Float64Array {
+  const out = new Float64Array(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    if (!(steps[i] >= anchorStep)) throw new RangeError(`cumulativeEta: step ${steps[i]} is before the anchor ${anchorStep}`);
+  }
+  if (typeof eta === 'number') {
+    if (!(eta > 0) || !Number.isFinite(eta)) throw new RangeError(`cumulativeEta: η must be finite and > 0, got ${eta}`);
+    for (let i = 0; i < steps.length; i++) out[i] = eta * (steps[i] - anchorStep);
+    return out;
+  }
+  if (!Number.isInteger(anchorStep)) throw new RangeError(`cumulativeEta: a schedule needs an integer anchor, got ${anchorStep}`);
+  const order = Array.from({ length: steps.length }, (_, i) => i).sort((i, j) => steps[i] - steps[j]);
+  let s = anchorStep;
+  let acc = 0;
+  for (const i of order) {
+    if (!Number.isInteger(steps[i])) throw new RangeError(`cumulativeEta: a schedule needs integer steps, got ${steps[i]}`);
+    for (; s < steps[i]; s++) {
+      const e = eta(s);
+      if (!(e >= 0) || !Number.isFinite(e)) throw new RangeError(`cumulativeEta: η(${s}) = ${e} must be finite and ≥ 0`);
+      acc += e;
+    }
+    out[i] = acc;
+  }
+  return out;
+}
+
+export interface TimeFitOptions {
+  /** s_a: model time starts here. Points before it are ignored. */
+  anchorStep: number;
+  /** η_eff per step (or the learning rate for Adam, whose factor a then absorbs). */
+  eta: EtaSchedule;
+  /** true = spike-flagged point, excluded from the fit (same order as `points`). */
+  exclude?: ArrayLike<boolean>;
+  /** Minimum usable points after the anchor (default 5). */
+  minPoints?: number;
+  /** Search interval of a (default [1e-3, 1e3]). */
+  range?: readonly [number, number];
+}
+
+export interface TimeFit {
+  /** â; 1 when not fitted. */
+  a: number;
+  /** R² of ln L (observed vs predicted at â); NaN when not fitted. */
+  r2: number;
+  fitted: boolean;
+  /** Points that entered the fit (after the anchor, not excluded). */
+  points: number;
+  /** Σ[ln L_obs − ln L_pred]² at â (NaN when not fitted). */
+  sse: number;
+}
+
+/**
+ * â = argmin_a Σ_j [ln L_obs(s_j) − ln L_pred(a·E(s_j))]² with E(s) = Σ_{s_a ≤ s' < s} η(s') (science.md A11):
+ * coarse scan on ln a, then golden section inside the best bracket. `predict` maps model time τ to the loss.
+ * Uses points with s_j ≥ s_a that are not excluded and have a positive finite loss; at least `minPoints` of
+ * them must lie strictly after the anchor (points at the anchor do not depend on a), else {a: 1, fitted: false}.
+ */
+export function fitTimeScale(points: ReadonlyArray<{ step: number; loss: number }>, predict: (tau: number) => number, opts: TimeFitOptions): TimeFit {
+  const minPoints = opts.minPoints ?? TIME_FIT_MIN_POINTS;
+  const [aLo, aHi] = opts.range ?? TIME_SCALE_RANGE;
+  if (!(aLo > 0) || !(aHi > aLo) || !Number.isFinite(aHi)) throw new RangeError(`fitTimeScale: bad range [${aLo}, ${aHi}]`);
+  if (opts.exclude !== undefined && opts.exclude.length !== points.length) {
+    throw new RangeError(`fitTimeScale: exclude mask has ${opts.exclude.length} entries for ${points.length} points`);
+  }
+  const steps: number[] = [];
+  const lnObs: number[] = [];
+  let after = 0;
+  for (let j = 0; j < points.length; j++) {
+    const { step, loss } = points[j];
+    if (!(step >= opts.anchorStep) || opts.exclude?.[j] === true || !(loss > 0) || !Number.isFinite(loss)) continue;
+    steps.push(step);
+    lnObs.push(Math.log(loss));
+    if (step > opts.anchorStep) after++;
+  }
+  const none: TimeFit = { a: 1, r2: NaN, fitted: false, points: steps.length, sse: NaN };
+  if (after < minPoints) return none;
+  const E = cumulativeEta(steps, opts.anchorStep, opts.eta);
+
+  const sse = (lnA: number): number => {
+    const a = Math.exp(lnA);
+    let s = 0;
+    for (let j = 0; j < E.length; j++) {
+      const p = predict(a * E[j]);
+      const d = lnObs[j] - Math.log(p > LOSS_FLOOR ? p : LOSS_FLOOR);
+      s += d * d;
+    }
+    return Number.isNaN(s) ? Infinity : s;
+  };
+
+  const lo = Math.log(aLo);
+  const hi = Math.log(aHi);
+  const step = (hi - lo) / (SCAN_POINTS - 1);
+  let best = 0;
+  let bestVal = Infinity;
+  for (let i = 0; i < SCAN_POINTS; i++) {
+    const v = sse(lo + i * step);
+    if (v < bestVal) {
+      bestVal = v;
+      best = i;
+    }
+  }
+  // Golden section on the bracket around the best scan point.
+  let a = lo + Math.max(0, best - 1) * step;
+  let b = lo + Math.min(SCAN_POINTS - 1, best + 1) * step;
+  const invPhi = (Math.sqrt(5) - 1) / 2;
+  let c = b - invPhi * (b - a);
+  let d = a + invPhi * (b - a);
+  let fc = sse(c);
+  let fd = sse(d);
+  while (b - a > LN_A_TOL) {
+    if (fc <= fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - invPhi * (b - a);
+      fc = sse(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + invPhi * (b - a);
+      fd = sse(d);
+    }
+  }
+  let lnA = (a + b) / 2;
+  let fit = sse(lnA);
+  if (bestVal < fit) {
+    lnA = lo + best * step;
+    fit = bestVal;
+  }
+  let mean = 0;
+  for (const v of lnObs) mean += v;
+  mean /= lnObs.length;
+  let sst = 0;
+  for (const v of lnObs) sst += (v - mean) ** 2;
+  // Flat observations: R² is 1 if the prediction is flat too (numerically), else 0.
+  const r2 = sst > 0 ? 1 - fit / sst : fit <= 1e-24 ? 1 : 0;
+  return { a: Math.exp(lnA), r2, fitted: true, points: steps.length, sse: fit };
+}
