@@ -6,7 +6,10 @@ import type { SpectrumReport } from '../gen/ntksidecar/v1/SpectrumReport.js';
 import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import { MAX_EIGEN_RANK } from '../metrics/sidecarMetrics.js';
-import type { Run } from './runTable.js';
+import { shadowSavings, type Run } from './runTable.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
+import type { DiagnosticsReport } from '../gen/ntksidecar/v1/DiagnosticsReport.js';
+import { eosBand } from '../analysis/sharpness.js';
 
 export function decisionMessage(run: Run, verdict: Verdict, snapshotId: number, step: number, decidedAtMs: number): Decision {
   return {
@@ -56,7 +59,54 @@ export function spectrumReport(s: KernelSpectrum, samples: number): SpectrumRepo
   };
 }
 
+export function diagnosticsReport(d: SnapshotDiagnostics): DiagnosticsReport {
+  const p = d.prediction;
+  return {
+    stability: d.stability && {
+      gn_sharpness: d.stability.gnSharpness,
+      threshold: d.stability.threshold,
+      eos_ratio: d.stability.eosRatio,
+      preconditioned: d.stability.preconditioned,
+      band: eosBand(d.stability.eosRatio),
+    },
+    drift: d.drift && {
+      distance_prev: d.drift.distancePrev,
+      distance_init: d.drift.distanceInit,
+      velocity_per_kstep: d.drift.velocityPerKstep,
+      relative_change_init: d.drift.relativeChangeInit,
+      trace_ratio: d.drift.traceRatio,
+      subspace_overlap: d.drift.subspaceOverlap,
+      sketch_floor: d.drift.sketchFloor,
+      comparable: d.drift.comparable,
+    },
+    alignment: d.alignment && { uncentered: d.alignment.uncentered, centered: d.alignment.centered, curve: d.alignment.curve },
+    residual: d.residual && {
+      topk: d.residual.topk.map((t) => ({ k: t.k, value: t.fraction })),
+      rayleigh: d.residual.rayleigh,
+      residual_norm: d.residual.residualNorm,
+      learned_modes: d.residual.learnedModes,
+      linearization_gap: d.residual.linearizationGap,
+    },
+    prediction: p && {
+      valid: p.valid,
+      time_scale: p.timeScale,
+      time_r2: p.timeR2,
+      kess_k1: p.kess.K1,
+      kess_k2: p.kess.K2,
+      kess_k3: p.kess.K3,
+      kess_k4: p.kess.K4,
+      predicted_loss_at_kess: p.predictedLossAtKess,
+      loss_at_horizon: p.lossAtHorizon,
+      gain_per_step: p.gain.perStep,
+      gain_avg_ratio: p.gain.avgRatio,
+      gain_remaining: p.gain.remaining,
+      loss_floor: p.floor,
+    },
+  };
+}
+
 export function runReport(run: Run): RunReport {
+  const shadow = shadowSavings(run);
   const latest = run.latest;
   return {
     run_id: run.id,
@@ -78,6 +128,7 @@ export function runReport(run: Run): RunReport {
       backend: latest.backend,
       received_bytes: latest.receivedBytes,
       finite: latest.finite,
+      diagnostics: diagnosticsReport(latest.diagnostics),
     },
     decision: run.decision?.message,
     decisions_by_reason: Object.fromEntries(run.decisionsByReason),
@@ -86,6 +137,10 @@ export function runReport(run: Run): RunReport {
     num_samples: run.samples,
     num_outputs: run.outputs,
     last_train_loss: run.lastLoss,
+    recent_decisions: run.recentDecisions,
+    would_stop_step: shadow?.wouldStopStep,
+    compute_after_would_stop: shadow?.computeAfter ?? 0,
+    steps_after_would_stop: shadow?.stepsAfter ?? 0,
   };
 }
 
