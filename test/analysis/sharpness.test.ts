@@ -253,6 +253,21 @@ describe('CE GN sharpness (science.md A5, C11)', () => {
     expect(Math.abs(s - top) / top).toBeLessThan(1e-7);
   });
 
+  it('zero logits: S = λ_max(XXᵀ)/(C·n), a top eigenvalue of multiplicity C − 1', () => {
+    // H_i = (I − 11ᵀ/C)/C for every sample, so H^{1/2}KH^{1/2} = XXᵀ ⊗ (I − 11ᵀ/C)/C.
+    const p = softmaxProblem(7, 40, 6, 5, 0);
+    const s = gnSharpnessCe(linearKernel(p), new Float64Array(p.n * p.C), p.n, p.C);
+    const gramX = new Float64Array(p.n * p.n);
+    for (let i = 0; i < p.n; i++) for (let j = 0; j < p.n; j++) {
+      let v = 0;
+      for (let a = 0; a < p.d; a++) v += p.x[i * p.d + a] * p.x[j * p.d + a];
+      gramX[i * p.n + j] = v;
+    }
+    const expected = eighSymmetric(gramX, p.n).values[0] / (p.C * p.n);
+    // degenerate top cluster: the Krylov eigenvalue is still accurate to its 1e-10 residual tolerance
+    expect(Math.abs(s - expected) / expected).toBeLessThan(1e-9);
+  });
+
   it('is 0 when every softmax is saturated, and rejects mismatched shapes', () => {
     const n = 3;
     const C = 2;
