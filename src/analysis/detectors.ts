@@ -176,13 +176,16 @@ export interface DetectorState {
   measuredSnapshots: number;
   eosStreak: number;
   eosStartStep?: number;
+  /** The loss rose at least once since eosStartStep; eosLastLoss is the last loss seen in the streak. */
+  eosNonMonotone: boolean;
+  eosLastLoss?: number;
   catapult?: CatapultTrack;
   catapultEvents: number;
   kernel?: KernelEvaluation;
 }
 
 export function initialDetectorState(): DetectorState {
-  return { lastLossStep: -Infinity, peakVelocity: 0, frozenStreak: 0, quietStreak: 0, measuredSnapshots: 0, eosStreak: 0, catapultEvents: 0 };
+  return { lastLossStep: -Infinity, peakVelocity: 0, frozenStreak: 0, quietStreak: 0, measuredSnapshots: 0, eosStreak: 0, eosNonMonotone: false, catapultEvents: 0 };
 }
 
 export interface DetectorInput {
@@ -192,12 +195,26 @@ export interface DetectorInput {
   losses: readonly LossPoint[];
 }
 
-function checkOrder(losses: readonly LossPoint[]): void {
-  for (let i = 1; i < losses.length; i++) {
-    if (losses[i].step < losses[i - 1].step) {
-      throw new RangeError(`loss series must be ordered by step: point ${i} has step ${losses[i].step} after step ${losses[i - 1].step}`);
+/**
+ * Indices of the finite loss points this update reads, oldest first: every point newer than `lastStep`, `older`
+ * finite points before them (spike windows) and at least `tail` points (plateau window). Windows count logged
+ * points and skip NaN/Inf. Only the scanned suffix is read, so a long series costs O(new points) per update.
+ */
+function neededFinite(losses: readonly LossPoint[], lastStep: number, older: number, tail: number): number[] {
+  const out: number[] = [];
+  let olderSeen = 0;
+  for (let i = losses.length - 1; i >= 0; i--) {
+    if (i + 1 < losses.length && losses[i].step > losses[i + 1].step) {
+      throw new RangeError(`loss series must be ordered by step: point ${i + 1} has step ${losses[i + 1].step} after step ${losses[i].step}`);
+    }
+    const fresh = losses[i].step > lastStep;
+    if (!fresh && olderSeen >= older && out.length >= tail) break;
+    if (Number.isFinite(losses[i].loss)) {
+      out.push(i);
+      if (!fresh) olderSeen++;
     }
   }
+  return out.reverse();
 }
 
 /** Latest snapshot before `step` (strictly), scanning from the end. */
@@ -211,13 +228,6 @@ function energyAt(d: SnapshotDiagnostics | undefined, kMax: number): number | un
   let best: { k: number; fraction: number } | undefined;
   for (const e of d?.residual?.topk ?? []) if (e.k <= kMax && (!best || e.k > best.k)) best = e;
   return best?.fraction;
-}
-
-/** Indices of the finite loss points, so windows count logged points and skip NaN/Inf. */
-function finiteIndices(losses: readonly LossPoint[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < losses.length; i++) if (Number.isFinite(losses[i].loss)) out.push(i);
-  return out;
 }
 
 /** A6/A7/A13 drift evaluation of the newest kernel snapshot `d` against its predecessor `prev`. */
@@ -260,10 +270,9 @@ function evaluateKernel(d: SnapshotDiagnostics, prev: SnapshotDiagnostics | unde
 /** science.md A13, one snapshot's worth. Pure: returns a new state, never mutates the one given. */
 export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg: DetectorConfig = DEFAULT_DETECTOR_CONFIG): { flags: DetectorFlags; state: DetectorState } {
   const { history, losses } = input;
-  checkOrder(losses);
   const state: DetectorState = { ...prior, catapult: prior.catapult ? { ...prior.catapult } : undefined };
   const mode: DetectorFlags['mode'] = history.length > 0 ? 'kernel' : 'logits';
-  const finite = finiteIndices(losses);
+  const finite = neededFinite(losses, prior.lastLossStep, cfg.spikeWindow, cfg.plateauWindow);
   const recoveryLevel = 1 + cfg.spikeTheta / 5; // A13 catapult in progress: until L ≤ (1+θ/5)·pre-spike min
 
   // --- Loss points new since the last update: spikes, catapult onset and recovery.
@@ -278,6 +287,11 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
     for (let w = Math.max(0, f - cfg.spikeWindow); w < f; w++) windowMin = Math.min(windowMin, losses[finite[w]].loss);
     const ratio = loss / Math.min(windowMin, loss);
     const spike = Number.isFinite(windowMin) && loss > (1 + cfg.spikeTheta) * Math.min(windowMin, loss);
+    // EoS needs a non-monotone loss inside the current in-band streak (tracked point by point).
+    if (state.eosStartStep !== undefined && step >= state.eosStartStep) {
+      if (state.eosLastLoss !== undefined && loss > state.eosLastLoss) state.eosNonMonotone = true;
+      state.eosLastLoss = loss;
+    }
     const track = state.catapult;
     if (spike) {
       lossSpike = true;
@@ -310,10 +324,21 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
     const r = kernel.eosRatio;
     if (r !== undefined && r >= cfg.eosLow && r <= cfg.eosHigh) {
       state.eosStreak = prior.eosStreak + 1;
-      if (prior.eosStreak === 0) state.eosStartStep = latest.step;
+      if (prior.eosStreak === 0) {
+        state.eosStartStep = latest.step;
+        state.eosNonMonotone = false;
+        state.eosLastLoss = undefined;
+        for (const i of finite) {
+          if (losses[i].step < latest.step) continue;
+          if (state.eosLastLoss !== undefined && losses[i].loss > state.eosLastLoss) state.eosNonMonotone = true;
+          state.eosLastLoss = losses[i].loss;
+        }
+      }
     } else {
       state.eosStreak = 0;
       state.eosStartStep = undefined;
+      state.eosNonMonotone = false;
+      state.eosLastLoss = undefined;
     }
     const track = state.catapult;
     if (track && latest.step >= track.onsetStep) {
@@ -353,22 +378,17 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
   const loadedPlateau = plateau && mode === 'kernel' && (kernelMoving || !!kernel?.traceRise || !!kernel?.alignmentRise);
 
   const eosRatio = kernel?.eosRatio;
-  let nonMonotone = false;
-  if (state.eosStartStep !== undefined) {
-    let last: number | undefined;
-    for (const i of finite) {
-      if (losses[i].step < state.eosStartStep) continue;
-      if (last !== undefined && losses[i].loss > last) { nonMonotone = true; break; }
-      last = losses[i].loss;
-    }
-  }
-  const edgeOfStability = state.eosStreak >= cfg.eosSnapshots && nonMonotone;
+  const edgeOfStability = state.eosStreak >= cfg.eosSnapshots && state.eosNonMonotone;
   const imminentInstability = eosRatio !== undefined && eosRatio > cfg.eosHigh;
 
   // Progressive sharpening: ln λ_1 strictly rising across the last few kernel snapshots, below the EoS band.
   let sharpeningRate: number | undefined;
   let rising = false;
-  const withLambda = history.filter((h) => h.lambdaMax !== undefined && h.lambdaMax > 0).slice(-cfg.sharpeningSnapshots);
+  const withLambda: SnapshotDiagnostics[] = [];
+  for (let i = history.length - 1; i >= 0 && withLambda.length < cfg.sharpeningSnapshots; i--) {
+    const l = history[i].lambdaMax;
+    if (l !== undefined && l > 0) withLambda.unshift(history[i]);
+  }
   if (withLambda.length >= cfg.sharpeningSnapshots && withLambda.length >= 2) {
     rising = withLambda.every((h, i) => i === 0 || h.lambdaMax! > withLambda[i - 1].lambdaMax!);
     const a = withLambda[0];

@@ -147,6 +147,7 @@ function parsePolicy(name: string, raw: unknown, base: Policy, where: string): P
  *   policies:
  *     shadow: { enforced: false }                     # inherits from default
  *     capped: { extends: shadow, maxSteps: 20000 }
+ *     patient: { stopping: { stopVotes: 3, deltaH: 0.01 } }   # A13/A14 knobs, merged key by key
  */
 export function policySetFrom(doc: unknown, where = 'policy file'): PolicySet {
   if (doc === undefined || doc === null) return { defaultName: 'default', byName: new Map([['default', DEFAULT_POLICY]]) };

@@ -160,6 +160,14 @@ export function evaluateStopping(input: StoppingInput, cfg: StoppingConfig = DEF
         `Loss flat (change ${pct(e.plateauChange ?? 0)} over the last ${cfg.plateauWindow} points, < ${pct(cfg.plateauRel)}) and no kernel to tell a finished run from a loaded plateau; logits-only mode does not stop on a plateau.`,
         { step, plateau_change: e.plateauChange });
     }
+    // "Still decreasing" needs evidence: a full window that fell by at least the plateau threshold.
+    if (e.plateauChange === undefined || e.plateauChange > -cfg.plateauRel) {
+      return cont('REASON_COLLECTING',
+        e.plateauChange === undefined
+          ? `Logits-only: fewer than ${cfg.plateauWindow} loss points; cannot yet tell whether the loss is still decreasing.`
+          : `Logits-only: loss not decreasing (change ${pct(e.plateauChange)} over the last ${cfg.plateauWindow} points); no stop without a kernel.`,
+        { step, plateau_change: e.plateauChange });
+    }
   } else {
     if (flags.loadedPlateau) {
       return cont('REASON_LOADED_PLATEAU',

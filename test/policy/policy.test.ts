@@ -22,6 +22,35 @@ describe('policy file', () => {
     expect(() => policySetFrom({ policies: { a: { extends: 'zzz' } } })).toThrow(/extends unknown policy "zzz"/);
     expect(() => policySetFrom({ defaults: {} })).toThrow(/unknown top-level key/);
   });
+
+  it('defaults the stopping settings to the A14 table', () => {
+    expect(DEFAULT_POLICY.stopping).toMatchObject({
+      rho: 0.1, horizonFraction: 0.2, deltaH: 0.02, frozenWindow: 3, stopVotes: 2, price: 0, spikeTheta: 0.5, spikeWindow: 5,
+      velocityRel: 0.05, distanceAbs: 0.02, alignmentDelta: 0.005, overlapMin: 0.9, plateauRel: 0.01, plateauWindow: 5,
+      lazyDistance: 0.1, lazyGap: 0.1, traceGrowth: 0.05, eosLow: 0.9, eosHigh: 1.1, eosSnapshots: 3, sketchFloorFactor: 3,
+      validGap: 0.3, timeR2Min: 0.8, logitsPatience: 2,
+    });
+  });
+
+  it('merges nested stopping settings key by key through extends', () => {
+    const set = policySetFrom({ default: { stopping: { rho: 0.2 } }, policies: { strict: { stopping: { stopVotes: 3, price: 1e-4 } }, child: { extends: 'strict', stopping: { deltaH: 0.05 } } } });
+    expect(selectPolicy(set, '')!.stopping).toEqual({ ...DEFAULT_POLICY.stopping, rho: 0.2 });
+    expect(selectPolicy(set, 'child')!.stopping).toEqual({ ...DEFAULT_POLICY.stopping, rho: 0.2, stopVotes: 3, price: 1e-4, deltaH: 0.05 });
+    expect(DEFAULT_POLICY.stopping.rho).toBe(0.1); // defaults untouched
+  });
+
+  it('rejects bad stopping settings with the place, the rule and the value', () => {
+    const bad = (stopping: unknown) => () => policySetFrom({ policies: { a: { stopping } } }, 'p.yaml');
+    expect(bad({ rho: 1.5 })).toThrow(/p\.yaml: a\.stopping\.rho must be a number in \(0, 1\), got 1\.5/);
+    expect(bad({ stopVotes: 0 })).toThrow(/a\.stopping\.stopVotes must be an integer ≥ 1, got 0/);
+    expect(bad({ logitsPatience: 1 })).toThrow(/logitsPatience must be an integer ≥ 2, got 1/);
+    expect(bad({ frozenWindow: 2.5 })).toThrow(/frozenWindow must be an integer ≥ 1, got 2\.5/);
+    expect(bad({ price: -1 })).toThrow(/price must be a non-negative number, got -1/);
+    expect(bad({ deltaH: '0.02' })).toThrow(/deltaH must be a number in \(0, 1\), got "0\.02"/);
+    expect(bad({ eosLow: 1.2 })).toThrow(/needs eosLow < eosHigh, got 1\.2 and 1\.1/);
+    expect(bad({ theta: 0.5 })).toThrow(/a\.stopping has unknown setting "theta"; known: rho, /);
+    expect(bad([1])).toThrow(/a\.stopping must be a mapping/);
+  });
 });
 
 describe('decide', () => {
@@ -39,6 +68,11 @@ describe('decide', () => {
     expect(decide(input({ step: 300, run: { warmupSteps: 0, maxSteps: 300, maxCompute: 0 } }), policy, undefined)).toMatchObject({ action: 'ACTION_STOP', reason: 'REASON_BUDGET' });
     expect(decide(input({ step: 600, run: { warmupSteps: 1000, maxSteps: 0, maxCompute: 0 } }), policy, undefined).reason).toBe('REASON_WARMUP');
     expect(decide(input({ computeSpent: 2e15 }), { ...DEFAULT_POLICY, maxCompute: 1e15 }, undefined).evidence).toMatchObject({ compute_spent: 2e15, max_compute: 1e15 });
+  });
+
+  it('marks every STOP with the would-stop step (exported in shadow mode)', () => {
+    expect(decide(input({ trainLoss: Number.NaN }), DEFAULT_POLICY, undefined).evidence.would_stop_step).toBe(100);
+    expect(decide(input({ step: 700 }), { ...DEFAULT_POLICY, maxSteps: 500, enforced: false }, undefined).evidence).toMatchObject({ would_stop_step: 700 });
   });
 
   it('continues honestly: warm-up, no data, collecting', () => {
