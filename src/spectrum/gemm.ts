@@ -84,9 +84,36 @@ export function gemm(
         for (let r = 0; r < 4; r++) edge(i + r, j, p0, p1, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite, sign);
       }
     }
-    // Bottom edge: rows m4..m−1.
+    // Bottom edge: rows m4..m−1 as 1×4 tiles (a dot per column would stride through B).
     for (let i = m4; i < m; i++) {
-      for (let j = 0; j < n; j++) edge(i, j, p0, p1, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite, sign);
+      const ar = aOff + i * lda;
+      for (let j = 0; j < n4; j += 4) {
+        let c0 = 0;
+        let c1 = 0;
+        let c2 = 0;
+        let c3 = 0;
+        let bp = bOff + p0 * ldb + j;
+        for (let p = p0; p < p1; p++, bp += ldb) {
+          const x = a[ar + p];
+          c0 += x * b[bp];
+          c1 += x * b[bp + 1];
+          c2 += x * b[bp + 2];
+          c3 += x * b[bp + 3];
+        }
+        const o = cOff + i * ldc + j;
+        if (overwrite) {
+          c[o] = c0;
+          c[o + 1] = c1;
+          c[o + 2] = c2;
+          c[o + 3] = c3;
+        } else {
+          c[o] += sign * c0;
+          c[o + 1] += sign * c1;
+          c[o + 2] += sign * c2;
+          c[o + 3] += sign * c3;
+        }
+      }
+      for (let j = n4; j < n; j++) edge(i, j, p0, p1, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, overwrite, sign);
     }
   }
 }

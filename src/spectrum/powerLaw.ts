@@ -205,33 +205,38 @@ export function fitEsdPowerLaw(values: ArrayLike<number>, opts: EsdFitOptions = 
   const m = pos.length;
   const best: EsdFit = { alpha: NaN, ks: NaN, xmin: NaN, tail: 0 };
   if (m < minTail) return best;
-  // Prefix sums of ln λ give Σ ln(λ_i/x_min) for every candidate in O(1).
+  // Prefix sums of ln λ give Σ ln(λ_i/x_min) for every candidate in O(1); the model CDF is evaluated as
+  // exp((1 − α)(ln x − ln x_min)) from the same logs (Math.pow is several times slower).
+  const lx = new Float64Array(m);
   const logs = new Float64Array(m + 1);
-  for (let i = 0; i < m; i++) logs[i + 1] = logs[i] + Math.log(pos[i]);
+  for (let i = 0; i < m; i++) {
+    lx[i] = Math.log(pos[i]);
+    logs[i + 1] = logs[i] + lx[i];
+  }
   let bestD = Infinity;
   for (let k = minTail; k <= m; k++) {
     // Candidate x_min = pos[k−1]; take all ties with it so the tail is {λ ≥ x_min}.
     if (k < m && pos[k] === pos[k - 1]) continue;
-    const xmin = pos[k - 1];
-    const sumLog = logs[k] - k * Math.log(xmin);
+    const lmin = lx[k - 1];
+    const sumLog = logs[k] - k * lmin;
     if (!(sumLog > 0)) continue;
     const alpha = 1 + k / sumLog;
+    const e1 = 1 - alpha;
     // Ascending order inside the tail is pos[k−1], pos[k−2], …, pos[0].
     let d = 0;
     for (let r = 0; r < k; r++) {
-      const x = pos[k - 1 - r];
-      const f = 1 - Math.pow(x / xmin, 1 - alpha);
-      const lo = r / k;
-      const hi = (r + 1) / k;
-      const dd = Math.max(Math.abs(f - lo), Math.abs(hi - f));
-      if (dd > d) d = dd;
-      if (d >= bestD) break; // cannot win any more
+      const f = 1 - Math.exp(e1 * (lx[k - 1 - r] - lmin));
+      const dd = Math.max(Math.abs(f - r / k), Math.abs((r + 1) / k - f));
+      if (dd > d) {
+        d = dd;
+        if (d >= bestD) break; // cannot win any more
+      }
     }
     if (d < bestD) {
       bestD = d;
       best.alpha = alpha;
       best.ks = d;
-      best.xmin = xmin;
+      best.xmin = pos[k - 1];
       best.tail = k;
     }
   }
