@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
+import type { DetectorFlags } from '../analysis/detectors.js';
 
 /** What a scrape needs from one run. The server adapts its run state to this. */
 export interface RunMetricsView {
@@ -20,6 +21,8 @@ export interface RunMetricsView {
   spectra: readonly KernelSpectrum[];
   /** Diagnostics of the latest kernel-bearing snapshot (science.md A5–A12). */
   diagnostics: SnapshotDiagnostics | undefined;
+  /** Latest A13 detector flags. */
+  flags: DetectorFlags | undefined;
   /** Shadow mode: where STOP latched without being enforced, and what has been spent since. */
   shadow: { wouldStopStep: number; computeAfter: number; stepsAfter: number } | undefined;
 }
@@ -157,6 +160,27 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
   diag('time_scale_a', 'Fitted NTK-time → step scale â (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeScale));
   diag('time_fit_r2', 'R² of the NTK-time fit (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeR2));
   diag('kernel_model_valid', '1 when the kernel-predicted curve is trusted (science.md A11/A14).', RUN, (g, l, d) => d.prediction && g.set(l, d.prediction.valid ? 1 : 0));
+  perRun('regime', 'Training regime from the detectors (one-hot): lazy, rich or unknown (science.md A13).', [...RUN, 'state'], (g, run) => {
+    if (!run.flags) return;
+    for (const state of ['lazy', 'rich', 'unknown'] as const) g.set({ ...run.labels, state }, run.flags.regime === state ? 1 : 0);
+  });
+  const DETECTORS = ['lossSpike', 'catapultInProgress', 'edgeOfStability', 'imminentInstability', 'progressiveSharpening', 'plateau', 'loadedPlateau', 'kernelMoving', 'kernelFrozen'] as const;
+  const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  perRun('detector', 'Detector flags, 1 = firing: the guards of the decision (science.md A13).', [...RUN, 'name'], (g, run) => {
+    if (!run.flags) return;
+    for (const name of DETECTORS) g.set({ ...run.labels, name: snake(name) }, run.flags[name] ? 1 : 0);
+  });
+  new Counter({
+    name: `${p}catapult_events_total`,
+    help: 'Catapults confirmed in the run: a loss spike followed by a drop of λ_1 (science.md A13).',
+    labelNames: RUN,
+    registers: [registry],
+    collect() {
+      // The count lives in the run's detector state; a counter that vanishes with the run, never decreasing.
+      this.reset();
+      for (const run of opts.runs()) if (run.flags) this.inc(run.labels, run.flags.catapultEvents);
+    },
+  });
   perRun('shadow_would_stop_step', 'Shadow mode: step at which STOP latched without being enforced.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.wouldStopStep));
   perRun('shadow_compute_saved', 'Shadow mode: compute spent since the would-stop step (what stopping would have saved).', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.computeAfter));
   perRun('shadow_steps_saved', 'Shadow mode: steps trained since the would-stop step.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.stepsAfter));

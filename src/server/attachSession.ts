@@ -7,7 +7,10 @@
  */
 import { Code, SidecarError, codeName } from '../errors.js';
 import { SnapshotAssembler } from '../ingest/snapshotAssembler.js';
-import { decide } from '../policy/decide.js';
+import { decide, type StoppingAnalysis, type Verdict } from '../policy/decide.js';
+import { initialDetectorState, updateDetectors, updateLossDetectors } from '../analysis/detectors.js';
+import { observedKess } from '../analysis/observedKess.js';
+import type { PredictionDiagnostics } from '../analysis/types.js';
 import { selectPolicy } from '../policy/policy.js';
 import type { SidecarMessage } from '../gen/ntksidecar/v1/SidecarMessage.js';
 import type { TrainerMessage__Output } from '../gen/ntksidecar/v1/TrainerMessage.js';
@@ -24,6 +27,8 @@ import { decodeTargets, runSetupFrom } from './runSetup.js';
 import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED, MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
+/** ε of KESS definition K1 (science.md A12), reported only. */
+const KESS_K1_EPS = 0.05;
 const PIPELINE = 2;
 /** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
 const REMEMBERED_REJECTS = 16;
@@ -208,6 +213,7 @@ export class AttachSession {
         targets: decodeTargets(start, samples, outputs),
         observed: [],
         diagnostics: [],
+        detectorState: initialDetectorState(),
         policy,
         state: 'active',
         status: 'RUN_STATUS_UNSPECIFIED',
@@ -318,7 +324,14 @@ export class AttachSession {
         learningRate: header.learning_rate || run.start.learning_rate,
         targets: run.targets,
         observed: run.observed,
-        kess: { rho: 0.1, eps: 0.05, horizonFraction: 0.2 },
+        preconditioned: header.kernel_preconditioned,
+        kess: {
+          rho: run.policy.stopping.rho,
+          eps: KESS_K1_EPS,
+          price: run.policy.stopping.price || undefined,
+          horizonFraction: run.policy.stopping.horizonFraction,
+          budgetStep: run.start.budget?.max_steps || undefined,
+        },
       });
       const backend = this.ctx.pool.backend;
       this.ctx.metrics.analysisDuration.observe({ stage: 'accumulate', backend }, analysis.accumulateSeconds);
@@ -349,8 +362,16 @@ export class AttachSession {
         receivedBytes: open.assembler.receivedBytes,
         finite: analysis.finite,
       };
+      // A13: detectors once per snapshot — on the kernel history, or on the loss alone for logits-only runs (§B).
+      const losses = [...run.observed].sort((a, b) => a.step - b.step);
+      const detected = run.kernelSnapshots > 0
+        ? updateDetectors(run.detectorState, { history: run.diagnostics, losses }, run.policy.stopping)
+        : updateLossDetectors(run.detectorState, losses, run.policy.stopping);
+      run.detectorState = detected.state;
+      run.flags = detected.flags;
       await this.send({ ack: { snapshot_id: header.snapshot_id, accepted: true, code: Code.OK, message: '' } });
-      await this.decideAndSend(header.snapshot_id, header.step, header.train_loss, analysis.finite);
+      const verdict = this.verdict(header.step, header.train_loss, analysis.finite, { history: run.diagnostics, flags: detected.flags, losses, observedKess });
+      await this.record(verdict, header.snapshot_id, header.step, analysis.diagnostics.prediction);
     } catch (err) {
       await this.rejectOrThrow(end.snapshot_id, err);
     }
@@ -381,7 +402,7 @@ export class AttachSession {
     }
   }
 
-  private verdict(step: number, loss: number, finite: boolean) {
+  private verdict(step: number, loss: number, finite: boolean, analysis?: StoppingAnalysis) {
     const run = this.run!;
     const budget = run.start.budget;
     return decide(
@@ -393,20 +414,17 @@ export class AttachSession {
         snapshots: run.snapshotsAccepted,
         kernelSnapshots: run.kernelSnapshots,
         run: { warmupSteps: run.start.warmup_steps, maxSteps: budget?.max_steps ?? 0, maxCompute: budget?.max_compute ?? 0 },
+        analysis,
       },
       run.policy,
       run.decision?.verdict,
     );
   }
 
-  private async decideAndSend(snapshotId: number, step: number, loss: number, finite: boolean): Promise<void> {
-    await this.record(this.verdict(step, loss, finite), snapshotId, step);
-  }
-
-  private async record(verdict: ReturnType<AttachSession['verdict']>, snapshotId: number, step: number): Promise<void> {
+  private async record(verdict: Verdict, snapshotId: number, step: number, prediction?: PredictionDiagnostics): Promise<void> {
     const run = this.run!;
     const decidedAtMs = this.ctx.now();
-    const message = decisionMessage(run, verdict, snapshotId, step, decidedAtMs);
+    const message = decisionMessage(run, verdict, snapshotId, step, decidedAtMs, prediction);
     run.decision = { verdict, message, decidedAtMs, action: verdict.action, enforced: run.policy.enforced };
     run.recentDecisions.push(message);
     if (run.recentDecisions.length > MAX_RECENT_DECISIONS) run.recentDecisions.shift();

@@ -7,12 +7,16 @@ import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import { MAX_EIGEN_RANK } from '../metrics/sidecarMetrics.js';
 import { shadowSavings, type Run } from './runTable.js';
-import type { SnapshotDiagnostics } from '../analysis/types.js';
+import type { PredictionDiagnostics, SnapshotDiagnostics } from '../analysis/types.js';
+import type { DetectorFlags } from '../analysis/detectors.js';
 import type { DiagnosticsReport } from '../gen/ntksidecar/v1/DiagnosticsReport.js';
 import { eosBand } from '../analysis/sharpness.js';
 
-export function decisionMessage(run: Run, verdict: Verdict, snapshotId: number, step: number, decidedAtMs: number): Decision {
+export function decisionMessage(run: Run, verdict: Verdict, snapshotId: number, step: number, decidedAtMs: number, prediction?: PredictionDiagnostics): Decision {
+  const kess = prediction?.kess.K2;
   return {
+    kess_step: kess,
+    predicted_loss_at_kess: kess === undefined ? undefined : prediction?.predictedLossAtKess,
     run_id: run.id,
     job_id: run.start.job_id,
     snapshot_id: snapshotId,
@@ -59,9 +63,23 @@ export function spectrumReport(s: KernelSpectrum, samples: number): SpectrumRepo
   };
 }
 
-export function diagnosticsReport(d: SnapshotDiagnostics): DiagnosticsReport {
+export function diagnosticsReport(d: SnapshotDiagnostics, f: DetectorFlags | undefined): DiagnosticsReport {
   const p = d.prediction;
   return {
+    detectors: f && {
+      loss_spike: f.lossSpike,
+      catapult_in_progress: f.catapultInProgress,
+      catapult_confirmed: f.catapultConfirmed,
+      edge_of_stability: f.edgeOfStability,
+      imminent_instability: f.imminentInstability,
+      progressive_sharpening: f.progressiveSharpening,
+      plateau: f.plateau,
+      loaded_plateau: f.loadedPlateau,
+      kernel_moving: f.kernelMoving,
+      kernel_frozen: f.kernelFrozen,
+      regime: f.regime,
+      catapult_events: f.catapultEvents,
+    },
     stability: d.stability && {
       gn_sharpness: d.stability.gnSharpness,
       threshold: d.stability.threshold,
@@ -128,7 +146,7 @@ export function runReport(run: Run): RunReport {
       backend: latest.backend,
       received_bytes: latest.receivedBytes,
       finite: latest.finite,
-      diagnostics: diagnosticsReport(latest.diagnostics),
+      diagnostics: diagnosticsReport(latest.diagnostics, run.flags),
     },
     decision: run.decision?.message,
     decisions_by_reason: Object.fromEntries(run.decisionsByReason),

@@ -13,6 +13,7 @@ import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
+import type { DetectorFlags, DetectorState } from '../analysis/detectors.js';
 
 export type RunState = 'active' | 'detached' | 'ended';
 
@@ -53,6 +54,9 @@ export interface Run {
   observed: Array<{ step: number; loss: number }>;
   /** Diagnostics of recent kernel snapshots, oldest first (the policy's window). */
   diagnostics: SnapshotDiagnostics[];
+  /** A13 detector state carried across snapshots, and the latest flags. */
+  detectorState: DetectorState;
+  flags?: DetectorFlags;
   policy: Policy;
   state: RunState;
   status: RunStatus__Output;
@@ -161,6 +165,7 @@ export class RunTable {
         enforced: run.decision?.enforced ?? run.policy.enforced,
         spectra: run.latest?.spectra ?? [],
         diagnostics: run.diagnostics[run.diagnostics.length - 1],
+        flags: run.flags,
         shadow: shadowSavings(run),
       };
     }

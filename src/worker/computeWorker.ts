@@ -12,6 +12,7 @@ import { summarizeSpectrum } from '../spectrum/summarizeSpectrum.js';
 import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { AnalysisContext, KernelSpectrum, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
+import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from '../analysis/analyzeSnapshot.js';
 
 interface Pending {
   plan: SnapshotPlan;
@@ -25,6 +26,8 @@ const port = parentPort;
 if (!port) throw new Error('computeWorker must run in a worker thread');
 const init = workerData as WorkerInit;
 const pending = new Map<string, Pending>();
+/** Per-run analysis history: reference kernels K_0 and K_{t−1} with their eigenpairs (science.md A6, A8, A11). */
+const histories = new Map<string, AnalysisHistory>();
 let backend: GramBackend;
 
 /** science.md A0: ε_src by the precision the numbers travelled in. */
@@ -91,26 +94,44 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
   const finite = (!kernel || allFinite(kernel)) && (!p.logits || allFinite(p.logits));
   const spectra: KernelSpectrum[] = [];
   const t0 = performance.now();
+  let diagnostics: SnapshotDiagnostics = { snapshotId: context.snapshotId, step: context.step, trainLoss: context.trainLoss };
   if (kernel && finite) {
     const eps = epsSrc(plan.kernel!.dtype);
-    const common = { samples: plan.samples, epsSrc: eps, exactMax: plan.exactMax, topK: plan.topK };
+    const common = { samples: plan.samples, epsSrc: eps, exactMax: plan.exactMax, topK: plan.topK, vectors: true };
     const fullKernel = plan.reduction === 'full';
-    spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? plan.outputs : 1 }) });
+    const head: AnalyzedKernel = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? plan.outputs : 1 }) };
+    spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
+    let traced: AnalyzedKernel | undefined = fullKernel ? (plan.outputs === 1 ? head : undefined) : head;
     // science.md A1: export the traced kernel too when C > 1 and the full one is small enough.
     if (fullKernel && plan.outputs > 1 && size <= plan.exactMax) {
-      const traced = reduceToTraced(kernel, plan.samples, plan.outputs);
-      spectra.push({ kernel: 'traced', ...summarizeSpectrum(traced, plan.samples, { ...common, outputs: 1 }) });
+      const reduced = reduceToTraced(kernel, plan.samples, plan.outputs);
+      traced = { kernel: reduced, size: plan.samples, spectrum: summarizeSpectrum(reduced, plan.samples, { ...common, outputs: 1 }) };
+      spectra.push({ kernel: 'traced', ...traced.spectrum });
     }
+    const kind = plan.kernel!.kind;
+    const analyzed = analyzeSnapshot(
+      {
+        setup: context.setup,
+        snapshotId: context.snapshotId,
+        step: context.step,
+        trainLoss: context.trainLoss,
+        learningRate: context.learningRate,
+        source: kind === 'TENSOR_KIND_SKETCH' ? 'sketch' : kind === 'TENSOR_KIND_GRAM' ? 'gram' : 'jacobian',
+        full: fullKernel ? head : undefined,
+        traced,
+        preconditioned: context.preconditioned,
+        logits: p.logits,
+        targets: context.targets,
+        observed: context.observed,
+        kess: context.kess,
+      },
+      histories.get(run) ?? {},
+    );
+    histories.set(run, analyzed.history);
+    diagnostics = analyzed.diagnostics;
+    // Eigenvectors stay in the worker (the history holds them); only eigenvalues cross to the event loop.
+    for (const s of spectra) delete s.vectors;
   }
-  const head = spectra[0];
-  const diagnostics: SnapshotDiagnostics = {
-    snapshotId: context.snapshotId,
-    step: context.step,
-    trainLoss: context.trainLoss,
-    lambdaMax: head?.lambdaMax,
-    trace: head?.trace,
-    participation: head?.effectiveRank.participation,
-  };
   return {
     spectra,
     diagnostics,
@@ -137,6 +158,7 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
         return { id: req.id, ok: true };
       case 'drop':
         pending.delete(req.run);
+        histories.delete(req.run);
         return { id: req.id, ok: true };
     }
   } catch (err) {

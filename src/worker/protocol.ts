@@ -41,8 +41,10 @@ export interface AnalysisContext {
   targets?: Float64Array;
   /** Every observed loss of the run so far (snapshots and scalars), oldest first. */
   observed: Array<{ step: number; loss: number; spike?: boolean }>;
-  /** KESS settings of the run's policy (science.md A12/A14). */
-  kess: { rho: number; eps: number; price?: number; horizonFraction: number };
+  /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
+  preconditioned: boolean;
+  /** KESS settings of the run's policy (science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
+  kess: { rho: number; eps: number; price?: number; horizonFraction: number; budgetStep?: number };
 }
 
 export interface SnapshotAnalysis {

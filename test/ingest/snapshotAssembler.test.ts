@@ -33,6 +33,7 @@ function header(
     compute_spent: 1.5,
     learning_rate: 0.1,
     train_loss: NaN, // allowed: a finding, not an error
+    kernel_preconditioned: false,
     tensors,
     kernel_reduction,
   };
