@@ -3,17 +3,20 @@
  * eigvalsh / eigh (LAPACK via OpenBLAS) on the SAME seeded matrix, run side by side on this machine
  * (design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
  *
- *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk]
+ *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]
  *
  * Matrix kinds: `gaussian` = (G + Gᵀ)/2 (no structure, little deflation for LAPACK's divide and conquer);
  * `ntk` = two-layer ReLU NTK Gram of points on S⁹ (a decaying, kernel-like spectrum as the sidecar sees).
  * Times are the median of R timed calls after one untimed warm-up call (JIT / BLAS thread start-up).
  * numpy's threads are whatever OpenBLAS picks here; our solver is single-threaded.
+ * --ml-matrix adds ml-matrix's EigenvalueDecomposition (JAMA tred2/tql2, always with vectors; one timed
+ * call, N ≤ 1024 only because it is slow) as the pure-JS point of comparison.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { eighSymmetric } from '../src/spectrum/eigh.js';
 import { mulberry32, normalArray } from '../src/random.js';
 
@@ -23,16 +26,18 @@ interface Args {
   sizes: number[];
   repeats: number;
   kinds: Kind[];
+  mlMatrix: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { sizes: [512, 1024, 2048], repeats: 3, kinds: ['gaussian', 'ntk'] };
+  const args: Args = { sizes: [512, 1024, 2048], repeats: 3, kinds: ['gaussian', 'ntk'], mlMatrix: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--sizes') args.sizes = argv[++i].split(',').map(Number);
     else if (a === '--repeats') args.repeats = Number(argv[++i]);
     else if (a === '--kinds') args.kinds = argv[++i].split(',') as Kind[];
-    else throw new Error(`unknown argument ${a}; usage: eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk]`);
+    else if (a === '--ml-matrix') args.mlMatrix = true;
+    else throw new Error(`unknown argument ${a}; usage: eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]`);
   }
   if (!Number.isInteger(args.repeats) || args.repeats < 1) throw new Error(`--repeats must be a positive integer, got ${args.repeats}`);
   for (const n of args.sizes) if (!Number.isInteger(n) || n < 2) throw new Error(`--sizes: ${n} is not an integer ≥ 2`);
@@ -149,6 +154,18 @@ function main(): void {
           );
         }
         if (typeof np === 'string') console.log(`  numpy reference unavailable: ${np}`);
+        if (args.mlMatrix && n <= 1024) {
+          const m = new Matrix(n, n);
+          for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, a[i * n + j]);
+          const t = performance.now();
+          new EigenvalueDecomposition(m, { assumeSymmetric: true });
+          const secs = (performance.now() - t) / 1000;
+          const ref = typeof np === 'string' ? NaN : np.eigh;
+          console.log(
+            `${String(n).padEnd(6)}${kind.padEnd(10)}${'ml-matrix'.padEnd(9)}${secs.toFixed(3).padStart(8)}   ` +
+              `${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ${Number.isNaN(ref) ? '  n/a' : (secs / ref).toFixed(1).padStart(5)}×`,
+          );
+        }
       }
     }
   } finally {

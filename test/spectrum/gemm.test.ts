@@ -33,8 +33,8 @@ describe('gemm (register-tiled C = / += / −= A·B with offsets and leading dim
           }
         }
         gemm(m, n, k, a, 1, lda, b, 2, ldb, c, 3, ldc, mode);
-        // Different summation order only: |error| ≤ k·ε·Σ|a||b| ≈ 1e-12 for these sizes; entries outside
-        // the C window (padding, offsets) must be untouched exactly.
+        // Different summation order only: |error| ≤ k·ε·Σ|a||b| ≈ 1e-12 for these sizes. Entries outside
+        // the C window (offset, padding) are compared too: ref holds their untouched originals.
         for (let i = 0; i < c.length; i++) expect(Math.abs(c[i] - ref[i])).toBeLessThan(1e-11);
       }
     });
