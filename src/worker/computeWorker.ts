@@ -167,17 +167,6 @@ async function handle(req: WorkerRequest): Promise<WorkerResponse> {
   }
 }
 
-function transferables(res: WorkerResponse): ArrayBuffer[] {
-  if (!('analysis' in res) || !res.analysis) return [];
-  const out: ArrayBuffer[] = [];
-  for (const s of res.analysis.spectra) {
-    out.push(s.eigenvalues.buffer as ArrayBuffer);
-    if (s.vectors) out.push(s.vectors.buffer as ArrayBuffer);
-  }
-  if (res.analysis.logits) out.push(res.analysis.logits.buffer as ArrayBuffer);
-  return out;
-}
-
 // Requests of one run arrive in order and must be applied in order; the pool never sends a run's next
 // request before the previous one answered, so a simple chain suffices.
 let chain: Promise<void> = Promise.resolve();
@@ -186,7 +175,8 @@ try {
   port.on('message', (req: WorkerRequest) => {
     chain = chain.then(async () => {
       const res = await handle(req);
-      port.postMessage(res, transferables(res));
+      // Copied, not transferred: the run's history in this worker keeps referencing eigenvalues and logits.
+      port.postMessage(res);
     });
   });
   const ready: WorkerResponse = { id: -1, ready: true, backend: backend.name, fallbackReason: (backend as { fallbackReason?: string }).fallbackReason };
