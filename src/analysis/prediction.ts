@@ -120,6 +120,103 @@ export function predictedGainMse(state: ModalState, etaEff: number, delta: numbe
   return cL * sum;
 }
 
+/** A modal state validated once, for repeated evaluation (fits and KESS searches call it thousands of times). */
+export interface CompiledMse {
+  /** Same values as predictedLossMse / predictedGainMse (to rounding). */
+  loss(delta: number): number;
+  gain(delta: number): number;
+  /**
+   * Loss at many Δ ≥ 0 into `out`. For ascending Δ with repeated spacings (logged every k steps) each point costs
+   * one multiply per mode instead of one exp: e^{−rΔ_j} = e^{−rΔ_{j−1}}·e^{−r(Δ_j − Δ_{j−1})} (relative drift
+   * ≈ j·1e-16 after j points).
+   */
+  lossMany(deltas: ArrayLike<number>, out: Float64Array): void;
+  floor: number;
+}
+
+/**
+ * Compiles the A9 MSE forms for one η_eff and mode. Both forms are sums of exponentials in Δ:
+ * continuous rate r_i = 4c_Lηλ_i, discrete r_i = −2 ln|1 − 2c_Lηλ_i| (|1−x|^{2Δ} = e^{−rΔ}); a mode with
+ * 2c_Lηλ_i = 1 has r = ∞ (present at Δ = 0 only).
+ */
+export function compileMse(state: ModalState, etaEff: number, mode: PredictionMode): CompiledMse {
+  const rest = checkState(state, 'compileMse');
+  checkStep(etaEff, 0, 'compileMse');
+  const { lambda, coeff2, cL, tol } = state;
+  let frozen = rest;
+  const cs: number[] = [];
+  const rs: number[] = [];
+  let oneStep = 0; // energy of modes removed in exactly one discrete step
+  for (let i = 0; i < lambda.length; i++) {
+    const c = coeff2[i];
+    if (c === 0) continue;
+    if (lambda[i] <= tol) {
+      frozen += c;
+      continue;
+    }
+    if (mode === 'continuous') {
+      cs.push(c);
+      rs.push(4 * cL * etaEff * lambda[i]);
+    } else {
+      const q = Math.abs(1 - 2 * cL * etaEff * lambda[i]);
+      if (q === 0) oneStep += c;
+      else {
+        cs.push(c);
+        rs.push(-2 * Math.log(q));
+      }
+    }
+  }
+  const c = Float64Array.from(cs);
+  const r = Float64Array.from(rs);
+  const m = c.length;
+  const check = (delta: number): void => {
+    if (!(delta >= 0) || !Number.isFinite(delta)) throw new RangeError(`compileMse: Δ must be finite and ≥ 0, got ${delta}`);
+  };
+  const term = new Float64Array(m);
+  const factor = new Float64Array(m);
+  return {
+    floor: cL * frozen,
+    loss(delta: number): number {
+      check(delta);
+      let s = frozen + (delta === 0 ? oneStep : 0);
+      for (let i = 0; i < m; i++) s += c[i] * Math.exp(-r[i] * delta);
+      return cL * s;
+    },
+    gain(delta: number): number {
+      check(delta);
+      let s = 0;
+      for (let i = 0; i < m; i++) s += c[i] * r[i] * Math.exp(-r[i] * delta);
+      return cL * s;
+    },
+    lossMany(deltas: ArrayLike<number>, out: Float64Array): void {
+      if (out.length < deltas.length) throw new RangeError(`compileMse.lossMany: out has ${out.length} entries for ${deltas.length} points`);
+      let prev = NaN;
+      let step = NaN;
+      for (let j = 0; j < deltas.length; j++) {
+        const d = deltas[j];
+        check(d);
+        if (!(d >= prev)) {
+          for (let i = 0; i < m; i++) term[i] = Math.exp(-r[i] * d);
+          step = NaN;
+        } else if (!(Math.abs(d - prev - step) <= 1e-12 * step)) {
+          // A new spacing (equal spacings up to rounding reuse the factors: the drift is ≤ 1e-12·rΔ per point).
+          step = d - prev;
+          for (let i = 0; i < m; i++) {
+            factor[i] = Math.exp(-r[i] * step);
+            term[i] *= factor[i];
+          }
+        } else {
+          for (let i = 0; i < m; i++) term[i] *= factor[i];
+        }
+        prev = d;
+        let s = frozen + (d === 0 ? oneStep : 0);
+        for (let i = 0; i < m; i++) s += c[i] * term[i];
+        out[j] = cL * s;
+      }
+    },
+  };
+}
+
 /** Null-space floor L_∞ = c_L (Σ_{λ_i ≤ tol} c_i² + restEnergy) (science.md A9). */
 export function nullSpaceFloor(state: ModalState): number {
   const rest = checkState(state, 'nullSpaceFloor');

@@ -6,11 +6,11 @@
  * gain forms are evaluated on the curve stitched from the observed history (s_0 ≤ s < s_a) and the prediction
  * (s ≥ s_a), in network steps.
  */
-import { avgRatio, observedGain, remainingFraction } from './marginalGain.js';
+import { avgRatio, remainingFraction, theilSenSlope } from './marginalGain.js';
 import { kessK1, kessK2, kessK3, kessK4, tabulatedCurve } from './kess.js';
 import type { LossCurve } from './kess.js';
 import { smoothLoss } from './lossCurveFit.js';
-import { choosePredictionMode, discreteDiverges, nullSpaceFloor, powerLambdaMax, predictedGainMse, predictedLossMse, solveCeTrajectory } from './prediction.js';
+import { choosePredictionMode, compileMse, discreteDiverges, nullSpaceFloor, powerLambdaMax, solveCeTrajectory } from './prediction.js';
 import type { ModalState, PredictionMode } from './prediction.js';
 import { TIME_FIT_MIN_POINTS, TIME_R2_VALID, TIME_SCALE_RANGE, fitTimeScale } from './timeMap.js';
 import type { TimeFit } from './timeMap.js';
@@ -19,7 +19,10 @@ import type { LossKind, PredictionDiagnostics } from './types.js';
 export interface PredictionInput {
   /** s_a (network steps). */
   anchorStep: number;
-  /** Modal state at the anchor (A9): eigenvalues of the raw full kernel, c_i², unknown-mode energy, null tol. */
+  /**
+   * Modal state at the anchor (A9): eigenvalues of the raw full kernel, c_i², unknown-mode energy, null tol.
+   * For CE only λ_1 = max(lambda) is used (the RK4 step bound); empty → power iteration on `ce.kernel`.
+   */
   lambda: Float64Array;
   coeff2: Float64Array;
   restEnergy: number;
@@ -55,18 +58,25 @@ export interface PredictionInput {
   currentStep?: number;
 }
 
-/** RK4 steps allowed for one CE trajectory (A9 estimates ≈ 100 steps per horizon; cost 4·N² per step). */
-const CE_DEFAULT_MAX_STEPS = 1000;
+/**
+ * RK4 steps allowed for one CE trajectory (`ce.maxSteps` overrides). Cost 4·N² flops per step: 400 steps at
+ * N = n·C = 1000 is ≈ 1.6 GFlop (a few seconds in the worker). A9 estimates ≈ 100 steps per horizon; the rest
+ * pays for the fit's longer model times and the geometric table nodes.
+ */
+const CE_DEFAULT_MAX_STEPS = 400;
 /** The slowest learnable MSE mode is followed until its energy has decayed by e^{−28} ≈ 7e-13. */
 const SLOWEST_MODE_DECAY = 28;
-/** Window of the observed gain and of the smoothed loss in the history scan (A10). */
+/** Window of the observed gain (A10: W = 20) and of the median-smoothed loss in the history scan. */
 const HISTORY_GAIN_WINDOW = 20;
 const HISTORY_SMOOTH = 5;
+/** A history gain needs at least ±2 points (5 in all); fewer and one noisy pair decides. */
+const HISTORY_MIN_HALF = 2;
 
 /** Loss and gain as functions of NTK time τ (gain = −dL/dτ), valid on [0, tauMax]. */
 interface TauModel {
   loss(tau: number): number;
   gain(tau: number): number;
+  lossMany?: (taus: Float64Array, out: Float64Array) => void;
   tauMax: number;
   mode: PredictionMode;
 }
@@ -111,24 +121,26 @@ function prepare(input: PredictionInput): Prepared {
   return prepared;
 }
 
-/** MSE model in τ (A9): continuous depends on η·Δ only; discrete takes τ/η steps of size η. */
+/**
+ * MSE model in τ (A9). With e = η_eff (or lr for Adam) the curve is the compiled A9 form at Δ = τ/e steps:
+ * continuous depends on η·Δ only; discrete takes τ/η steps of size η.
+ */
 function mseModel(p: Prepared): TauModel {
   const state = p.state as ModalState;
   const eta = p.input.etaEff;
   // Adam: no per-step η, so no discrete form; the fitted scale absorbs the rest (A11).
   const mode: PredictionMode = eta === undefined ? 'continuous' : choosePredictionMode(state, eta);
-  if (mode === 'continuous') {
-    return {
-      loss: (tau) => predictedLossMse(state, 1, tau, 'continuous'),
-      gain: (tau) => predictedGainMse(state, 1, tau, 'continuous'),
-      tauMax: Infinity,
-      mode,
-    };
-  }
-  const e = eta as number;
+  const e = p.e;
+  const compiled = compileMse(state, e, mode);
+  let scratch = new Float64Array(0);
   return {
-    loss: (tau) => predictedLossMse(state, e, tau / e, 'discrete'),
-    gain: (tau) => predictedGainMse(state, e, tau / e, 'discrete') / e,
+    loss: (tau) => compiled.loss(tau / e),
+    gain: (tau) => compiled.gain(tau / e) / e,
+    lossMany: (taus, out) => {
+      if (scratch.length !== taus.length) scratch = new Float64Array(taus.length);
+      for (let j = 0; j < taus.length; j++) scratch[j] = taus[j] / e;
+      compiled.lossMany(scratch, out);
+    },
     tauMax: Infinity,
     mode,
   };
@@ -157,7 +169,9 @@ function ceModel(p: Prepared, tauWanted: number): TauModel {
   const problem = { kernel: ce.kernel, logits: ce.logits, targets: ce.targets, samples: ce.samples, outputs: ce.outputs };
   const traj = solveCeTrajectory(problem, 1, nodes, { lambdaMax: lambda1, maxSteps: maxSteps + count + 1 });
   const curve = tabulatedCurve(nodes, traj.loss, traj.gain);
-  return { loss: (t) => curve.loss(t), gain: (t) => curve.gain(t), tauMax, mode: 'continuous' };
+  // sMax is mapped back from tauMax, so the far end can overshoot it by a rounding error.
+  const clamp = (t: number): number => (t > tauMax && t <= tauMax * (1 + 1e-9) ? tauMax : t);
+  return { loss: (t) => curve.loss(clamp(t)), gain: (t) => curve.gain(clamp(t)), tauMax, mode: 'continuous' };
 }
 
 function fitWith(p: Prepared, model: TauModel): TimeFit {
@@ -176,6 +190,7 @@ function fitWith(p: Prepared, model: TauModel): TimeFit {
     eta: p.e,
     exclude: p.since.map((q) => q.spike),
     range,
+    ...(model.lossMany === undefined ? {} : { predictMany: model.lossMany }),
   });
 }
 
@@ -201,21 +216,39 @@ export function fitAnchorTimeScale(input: PredictionInput): TimeFit {
   return fitWith(p, model);
 }
 
-/** Observed history scan entry: smoothed loss and observed gain using the points up to this one. */
+/** Observed history entry: raw loss, centered-median loss and centered Theil–Sen gain (A10). */
 interface HistoryPoint {
   step: number;
+  raw: number;
   loss: number;
   gain: number | undefined;
 }
 
+/**
+ * The non-spike observations in [s0, s_a]. Looking back, windows can be SYMMETRIC around each point, which removes
+ * the lag (and the first-order bias) a one-sided window has on a decelerating curve: a trailing 20-point window put
+ * K2 of the linear-model test at 33 instead of 18.8, a symmetric one at 20. Gain = −L̃·(Theil–Sen slope of ln L
+ * over ±h points), h = min(10, points available on both sides) ≥ 2 (else no gain); L̃ = median of ±min(2, h).
+ */
 function historyOf(p: Prepared, s0: number): HistoryPoint[] {
-  const used = p.points.filter((q) => !q.spike && q.step <= p.input.anchorStep);
+  const used = p.points.filter((q) => !q.spike && q.step <= p.input.anchorStep && q.step >= s0);
+  const last = used.length - 1;
   const out: HistoryPoint[] = [];
-  for (let j = 0; j < used.length; j++) {
-    const upTo = used.slice(Math.max(0, j + 1 - HISTORY_GAIN_WINDOW), j + 1);
-    const loss = smoothLoss(upTo, HISTORY_SMOOTH) as number;
-    if (used[j].step < s0) continue;
-    out.push({ step: used[j].step, loss, gain: observedGain(upTo, HISTORY_GAIN_WINDOW) });
+  for (let j = 0; j <= last; j++) {
+    const h = Math.min(HISTORY_GAIN_WINDOW >> 1, j, last - j);
+    const hs = Math.min(HISTORY_SMOOTH >> 1, h);
+    const near = used.slice(j - hs, j + hs + 1);
+    const loss = smoothLoss(near, near.length) as number;
+    const win = used.slice(j - h, j + h + 1);
+    let gain: number | undefined;
+    if (h >= HISTORY_MIN_HALF && win.every((q) => q.loss > 0)) {
+      const slope = theilSenSlope(
+        win.map((q) => q.step),
+        win.map((q) => Math.log(q.loss)),
+      );
+      if (Number.isFinite(slope)) gain = -loss * slope;
+    }
+    out.push({ step: used[j].step, raw: used[j].loss, loss, gain });
   }
   return out;
 }
@@ -269,8 +302,8 @@ function mseSettleSteps(p: Prepared, model: TauModel, a: number): number {
  *   With no observation at all, the curve starts at the anchor: s_0 := s_a, L(s_0) := L_pred(s_a).
  * - For s ≥ s_a the prediction gives L and g. If a criterion already holds at s_a, the crossing happened in the
  *   past and is located on the observed history: first non-spike observation s_j ≤ s_a where the criterion holds
- *   with the observed Theil–Sen gain (A10, last 20 points up to s_j) and the median of the last 5 losses; s_a when
- *   the noisy history never satisfies it.
+ *   with the Theil–Sen gain of ln L (A10, up to 20 points symmetric around s_j) and the median of the losses
+ *   around s_j; s_a when the noisy history never satisfies it.
  * - The prediction is not rescaled to meet the observed loss at s_a: the two are the same quantity when the probe
  *   set is the training batch, and a level mismatch is what R²_time reports.
  * Time scale: fitted on ≥ 5 non-spike observations after the anchor; else `priorTimeScale`; else a = 1 when η_eff
@@ -361,18 +394,19 @@ export function predictionDiagnostics(input: PredictionInput): PredictionDiagnos
     if (K3 !== undefined) out.kess.K3 = K3;
   }
 
-  // K4 (report only) on the stitched loss: piecewise-linear through the smoothed history, then the prediction.
+  // K4 (report only) on the stitched loss: piecewise-linear through the observed (non-spike) history, then the
+  // prediction. Raw values: a median would flatten the early fast drop that sets the normalization.
   const stitched = (s: number): number => {
     if (s >= sa || history.length === 0) return pred.loss(Math.max(s, sa));
-    if (s <= history[0].step) return history[0].loss;
+    if (s <= history[0].step) return history[0].raw;
     const j = history.findIndex((h) => h.step >= s);
     if (j < 0) {
       const last = history[history.length - 1];
-      return last.loss + ((pred.loss(sa) - last.loss) * (s - last.step)) / (sa - last.step);
+      return last.raw + ((pred.loss(sa) - last.raw) * (s - last.step)) / (sa - last.step);
     }
     const h0 = history[j - 1];
     const h1 = history[j];
-    return h0.loss + ((h1.loss - h0.loss) * (s - h0.step)) / (h1.step - h0.step);
+    return h0.raw + ((h1.raw - h0.raw) * (s - h0.step)) / (h1.step - h0.step);
   };
   const sMin = s0 > 0 ? s0 : 1;
   if (sMax > sMin) {

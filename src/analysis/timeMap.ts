@@ -12,7 +12,7 @@ export const TIME_SCALE_RANGE: readonly [number, number] = [1e-3, 1e3];
 export const TIME_R2_VALID = 0.8;
 
 /** Coarse scan points over ln a before golden section (guards against a local minimum of the SSE). */
-const SCAN_POINTS = 49;
+const SCAN_POINTS = 31;
 /** Golden-section stop: bracket width in ln a (relative precision ~1e-10 in â). */
 const LN_A_TOL = 1e-10;
 /** Floor on a predicted loss before taking its log (an underflowed prediction must not give −∞). */
@@ -79,6 +79,8 @@ export interface TimeFitOptions {
   minPoints?: number;
   /** Search interval of a (default [1e-3, 1e3]). */
   range?: readonly [number, number];
+  /** Vectorized `predict` (same values): losses at ascending τ into `out`. Much faster for sums of exponentials. */
+  predictMany?: (taus: Float64Array, out: Float64Array) => void;
 }
 
 export interface TimeFit {
@@ -120,12 +122,21 @@ export function fitTimeScale(points: ReadonlyArray<{ step: number; loss: number 
   if (after < minPoints) return none;
   const E = cumulativeEta(steps, opts.anchorStep, opts.eta);
 
+  // Points in step order so that τ ascends for predictMany.
+  const order = Array.from(E.keys()).sort((i, j) => E[i] - E[j]);
+  const Es = Float64Array.from(order, (i) => E[i]);
+  const lnObsSorted = Float64Array.from(order, (i) => lnObs[i]);
+  const taus = new Float64Array(Es.length);
+  const preds = new Float64Array(Es.length);
   const sse = (lnA: number): number => {
     const a = Math.exp(lnA);
+    for (let j = 0; j < Es.length; j++) taus[j] = a * Es[j];
+    if (opts.predictMany !== undefined) opts.predictMany(taus, preds);
+    else for (let j = 0; j < Es.length; j++) preds[j] = predict(taus[j]);
     let s = 0;
-    for (let j = 0; j < E.length; j++) {
-      const p = predict(a * E[j]);
-      const d = lnObs[j] - Math.log(p > LOSS_FLOOR ? p : LOSS_FLOOR);
+    for (let j = 0; j < Es.length; j++) {
+      const p = preds[j];
+      const d = lnObsSorted[j] - Math.log(p > LOSS_FLOOR ? p : LOSS_FLOOR);
       s += d * d;
     }
     return Number.isNaN(s) ? Infinity : s;

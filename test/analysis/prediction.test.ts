@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   choosePredictionMode,
+  compileMse,
   discreteDiverges,
   lossExponent,
   nullSpaceFloor,
@@ -102,6 +103,37 @@ describe('predictedLossMse / predictedGainMse (science.md A9, C6)', () => {
     expect(() => predictedLossMse(exampleA, -ETA, 1, 'continuous')).toThrow(/η_eff .* got -0.015/);
     expect(() => nullSpaceFloor({ ...exampleA, restEnergy: -0.5 })).toThrow(/restEnergy = -0.5/);
     expect(() => nullSpaceFloor({ ...exampleA, lambda: Float64Array.of(1, NaN, 2) })).toThrow(/lambda\[1\] = NaN/);
+  });
+});
+
+describe('compileMse (the fast path the fits use)', () => {
+  it('equals the reference forms (rel 1e-12) for single points and for lossMany on even and uneven spacings', () => {
+    const rng = mulberry32(5);
+    // Includes frozen modes, restEnergy and (discrete, η = 0.1) a mode with 2c_Lηλ = 1 exactly.
+    const state: ModalState = {
+      lambda: Float64Array.from([10, ...Array.from({ length: 60 }, () => 30 * rng() ** 2), 0, 1e-13]),
+      coeff2: Float64Array.from({ length: 63 }, () => rng()),
+      cL: 0.5,
+      tol: 1e-12,
+      restEnergy: 0.25,
+    };
+    const even = Float64Array.from({ length: 400 }, (_, j) => 0.7 * j);
+    const uneven = Float64Array.from({ length: 200 }, (_, j) => j * j * 0.01);
+    for (const mode of ['continuous', 'discrete'] as const) {
+      const c = compileMse(state, 0.1, mode);
+      expect(c.floor).toBeCloseTo(nullSpaceFloor(state), 15);
+      for (const deltas of [even, uneven, Float64Array.of(5, 1, 3)]) {
+        const out = new Float64Array(deltas.length);
+        c.lossMany(deltas, out);
+        for (let j = 0; j < deltas.length; j++) {
+          const want = predictedLossMse(state, 0.1, deltas[j], mode);
+          expect(Math.abs(out[j] - want)).toBeLessThan(1e-12 * want);
+          expect(Math.abs(c.loss(deltas[j]) - want)).toBeLessThan(1e-12 * want);
+          const g = predictedGainMse(state, 0.1, deltas[j], mode);
+          expect(Math.abs(c.gain(deltas[j]) - g)).toBeLessThanOrEqual(1e-12 * Math.abs(g)); // discrete modes with q > 1 grow: g < 0
+        }
+      }
+    }
   });
 });
 
