@@ -22,6 +22,9 @@ REQUIREMENTS=(
   # numpy's BLAS: the reference BLAS that python3-numpy pulls in is ~10x slower for the float64
   # reference kernels of test/python (seconds per snapshot instead of a fraction).
   "deb:libopenblas0-pthread libopenblas0-pthread"
+  # clients/python (ntk_sidecar): the PyTorch adapter and its tests, the digits example's data.
+  "py:torch python3-torch"
+  "py:sklearn python3-sklearn"
   # test/deploy: promtool (check config/rules/metrics, test rules) and a real Prometheus for the end-to-end
   # scrape; both binaries come from Debian's prometheus package.
   "bin:promtool prometheus"
