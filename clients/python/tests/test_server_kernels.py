@@ -157,5 +157,39 @@ class ServerKernelTest(unittest.TestCase):
         self.assertIn("no-such-policy", errors[0])
 
 
+
+class ReadmeExampleTest(unittest.TestCase):
+    """The ten-line PyTorch example of clients/python/README.md, run as written against the sidecar."""
+
+    def test_readme_example_runs(self) -> None:
+        import os
+        import re
+        readme = (support.CLIENT_ROOT / "README.md").read_text()
+        block = re.search(r"<!-- readme-example:.*?-->\n```python\n(.*?)```", readme, re.S)
+        self.assertIsNotNone(block, "the README lost its example block")
+        code = block.group(1)
+        self.assertLessEqual(len(code.strip().splitlines()), 14)
+        gen = torch.Generator().manual_seed(21)
+        xs, ys = torch.randn(256, 64, generator=gen), torch.randint(0, 10, (256,), generator=gen)
+        namespace = {"probe_x": xs[:8], "probe_y": ys[:8],
+                     "loader": [(xs[i:i + 32], ys[i:i + 32]) for i in range(0, 256, 32)] * 4}
+        old = os.environ.get("NTK_SIDECAR_TARGET")
+        os.environ["NTK_SIDECAR_TARGET"] = support.sidecar_target()
+        try:
+            exec(compile(code, "README.md", "exec"), namespace)
+        finally:
+            if old is None:
+                os.environ.pop("NTK_SIDECAR_TARGET")
+            else:
+                os.environ["NTK_SIDECAR_TARGET"] = old
+        monitor = namespace["sidecar"]
+        stats = monitor.client.stats
+        self.assertEqual(stats.streams_opened, 1)
+        self.assertEqual(monitor.snapshots_taken, 1)   # 32 steps, a snapshot at step 1 (then every 200)
+        self.assertEqual(stats.snapshots_sent, 1)
+        self.assertEqual(stats.snapshots_rejected, 0)
+        self.assertGreaterEqual(stats.scalars_sent, 3)
+
+
 if __name__ == "__main__":
     unittest.main()

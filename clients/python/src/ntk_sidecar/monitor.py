@@ -66,7 +66,8 @@ class SidecarMonitor:
         self.stop_step: int | None = None          # step at which on_step returned True
         self.stop_decision: Decision | None = None
         self.would_stop_step: int | None = None    # shadow mode: step at which a STOP was first seen
-        self.snapshot_seconds = 0.0                # time spent building snapshots (Jacobian, sketch, Gram)
+        self.snapshot_seconds = 0.0                # wall time spent building snapshots (Jacobian, sketch, Gram)
+        self.snapshot_cpu_seconds = 0.0            # the same, CPU time of the training thread
         self.snapshots_taken = 0
         self._closed = False
 
@@ -80,10 +81,11 @@ class SidecarMonitor:
                 client.send_scalars(step, loss_value, learning_rate, samples_seen, compute_spent, evals)
             due = self.last_snapshot_step is None or step - self.last_snapshot_step >= self.snapshot_every
             if self.snapshot_fn is not None and due:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 snapshot = self.snapshot_fn(step, loss_value, learning_rate=learning_rate,
                                             samples_seen=samples_seen, compute_spent=compute_spent)
                 self.snapshot_seconds += time.perf_counter() - started
+                self.snapshot_cpu_seconds += time.thread_time() - started_cpu
                 self.snapshots_taken += 1
                 self.last_snapshot_step = step
                 client.submit(snapshot)
