@@ -431,6 +431,7 @@ export class AttachSession {
     if (verdict.action === 'ACTION_STOP' && !run.policy.enforced && !run.wouldStop) run.wouldStop = { step, compute: run.computeSpent };
     run.decisionsByReason.set(verdict.reason, (run.decisionsByReason.get(verdict.reason) ?? 0) + 1);
     this.ctx.metrics.decisions.inc({ action: verdict.action, reason: verdict.reason, enforced: String(run.policy.enforced) });
+    this.ctx.runs.persist(run);
     await this.send({ decision: message });
   }
 

@@ -8,7 +8,9 @@ import type { Decision } from '../gen/ntksidecar/v1/Decision.js';
 import type { RunStart__Output } from '../gen/ntksidecar/v1/RunStart.js';
 import type { RunStatus__Output } from '../gen/ntksidecar/v1/RunStatus.js';
 import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
-import type { Policy } from '../policy/policy.js';
+import { selectPolicy, type Policy, type PolicySet } from '../policy/policy.js';
+import { decodeTargets, runSetupFrom } from './runSetup.js';
+import type { RunStore } from '../store/runStore.js';
 import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
@@ -90,14 +92,54 @@ export function shadowSavings(run: Run): { wouldStopStep: number; computeAfter: 
   };
 }
 
+/** What the store keeps of a run: everything but what is derived again from RunStart and the policy file. */
+export type StoredRun = Omit<Run, 'policy' | 'setup' | 'targets' | 'attached'> & { policyName: string };
+
+export function storedRun(run: Run): StoredRun {
+  const { policy, setup: _setup, targets: _targets, attached: _attached, ...rest } = run;
+  return { ...rest, policyName: policy.name };
+}
+
+/** A run read back from the store, re-bound to the current policy file (falling back to the default policy). */
+export function restoredRun(stored: StoredRun, policies: PolicySet, warn: (message: string) => void): Run {
+  let policy = selectPolicy(policies, stored.policyName);
+  if (!policy) {
+    warn(`run "${stored.id}" used policy "${stored.policyName}", which the policy file no longer defines; it now uses the default policy`);
+    policy = selectPolicy(policies, '')!;
+  }
+  return {
+    ...stored,
+    policy,
+    setup: runSetupFrom(stored.start, stored.samples, stored.outputs),
+    targets: decodeTargets(stored.start, stored.samples, stored.outputs),
+    attached: false,
+    state: stored.state === 'active' ? 'detached' : stored.state,
+  };
+}
+
 export class RunTable {
   private readonly runs = new Map<string, Run>();
 
-  /** `forget` frees what a run holds elsewhere (its reference kernels in a compute worker). */
+  /**
+   * `forget` frees what a run holds elsewhere (its reference kernels in a compute worker); `store` keeps run
+   * history across restarts.
+   */
   constructor(
     private readonly maxRuns: number,
     private readonly forget: (runId: string) => void = () => undefined,
+    private readonly store?: RunStore,
   ) {}
+
+  /** Writes the run's state to the store (no-op without one). */
+  persist(run: Run): void {
+    void this.store?.save(run.id, storedRun(run));
+  }
+
+  /** Puts back a run read from the store (detached: its trainer must reattach). */
+  restore(run: Run): void {
+    if (this.runs.size >= this.maxRuns) return;
+    this.runs.set(run.id, run);
+  }
 
   /** Marks a run finished: its metric series go, its worker state is freed; GetRun still answers until evicted. */
   end(run: Run, status: RunStatus__Output, nowMs: number): void {
@@ -105,6 +147,7 @@ export class RunTable {
     run.status = status;
     run.touchedAtMs = nowMs;
     this.forget(run.id);
+    this.persist(run);
   }
 
   get(id: string): Run | undefined {
@@ -138,6 +181,7 @@ export class RunTable {
       }
       this.runs.delete(victim.id);
       this.forget(victim.id);
+      void this.store?.remove(victim.id);
     }
     this.runs.set(run.id, run);
   }

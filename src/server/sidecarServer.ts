@@ -17,7 +17,8 @@ import { ComputePool } from '../worker/computePool.js';
 import type { ProtoGrpcType } from '../gen/sidecar.js';
 import type { NtkSidecarHandlers } from '../gen/ntksidecar/v1/NtkSidecar.js';
 import { AttachSession, type DuplexCall } from './attachSession.js';
-import { RunTable } from './runTable.js';
+import { RunTable, restoredRun, type StoredRun } from './runTable.js';
+import { RunStore } from '../store/runStore.js';
 import { runReport, runSummary } from './reports.js';
 import type { LogLevel, ServerContext } from './serverContext.js';
 
@@ -148,8 +149,12 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const log = opts.log ?? stderrLog(config.logLevel);
   const policies: PolicySet = policySetFrom(opts.policyDocument, config.policyFile ?? 'policy');
   const version = packageVersion();
+  const store = new RunStore(config.dataDir, (message) => log('warn', message));
+  const stored = await store.open();
   const pool = await ComputePool.start(config.computeWorkers, config.backend);
-  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool.drop(id));
+  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool.drop(id), store);
+  for (const doc of stored) runs.restore(restoredRun(doc as StoredRun, policies, (message) => log('warn', message)));
+  if (stored.length) log('info', `restored ${stored.length} run(s) from ${config.dataDir}`);
   if (pool.fallbackReason) log('warn', `kernel backend fell back to ${pool.backend}: ${pool.fallbackReason}`);
   const metrics = createSidecarMetrics({ version, runs: () => runs.metricViews() });
   metrics.setBackend(pool.backend);
@@ -234,6 +239,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
         });
       });
       await pool.close();
+      await store.flush();
       if (http) {
         http.closeAllConnections();
         await new Promise<void>((resolve) => http!.close(() => resolve()));

@@ -3,6 +3,9 @@
  * error's exit code, and SIGTERM → graceful exit 0.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
@@ -19,7 +22,8 @@ function run(args: string[], env: Record<string, string> = {}) {
 
 describe('ntk-sidecar serve', () => {
   it('serves on the addresses it was given and exits 0 on SIGTERM', async () => {
-    const p = run(['serve', '--grpc-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--backend', 'reference'], { NTK_SIDECAR_COMPUTE_WORKERS: '1' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'ntk-serve-'));
+    const p = run(['serve', '--grpc-addr', '127.0.0.1:0', '--metrics-addr', '127.0.0.1:0', '--backend', 'reference'], { NTK_SIDECAR_COMPUTE_WORKERS: '1', NTK_SIDECAR_DATA_DIR: dataDir });
     await expect.poll(() => p.err(), { timeout: 30_000, interval: 100 }).toMatch(/metrics on (http:\/\/\S+)\/metrics/);
     const line = /serving gRPC on (127\.0\.0\.1:\d+), metrics on (http:\/\/\S+)\/metrics, backend (\S+)/.exec(p.err())!;
     expect(line[1]).not.toBe('127.0.0.1:0');
