@@ -51,7 +51,7 @@ export class RunStore {
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (err) {
-      throw new Error(`cannot create the run history directory ${this.dir}: ${(err as Error).message}; set --data-dir to a writable directory`);
+      throw new Error(`cannot create the run history directory ${this.dir}: ${(err as Error).message}; set --data-dir to a writable directory`, { cause: err });
     }
     const runs: unknown[] = [];
     for (const name of await readdir(this.dir)) {
