@@ -4,11 +4,14 @@
  * (design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
  *
  *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]
+ *                                [--numpy-threads T]
  *
  * Matrix kinds: `gaussian` = (G + Gᵀ)/2 (no structure, little deflation for LAPACK's divide and conquer);
  * `ntk` = two-layer ReLU NTK Gram of points on S⁹ (a decaying, kernel-like spectrum as the sidecar sees).
  * Times are the median of R timed calls after one untimed warm-up call (JIT / BLAS thread start-up).
- * numpy's threads are whatever OpenBLAS picks here; our solver is single-threaded.
+ * numpy's threads are whatever OpenBLAS picks here unless --numpy-threads sets OPENBLAS_NUM_THREADS /
+ * OMP_NUM_THREADS; our solver is single-threaded. On a shared, loaded machine multi-threaded OpenBLAS
+ * degrades far more than a single thread does, so compare with --numpy-threads 1 there.
  * --ml-matrix adds ml-matrix's EigenvalueDecomposition (JAMA tred2/tql2, always with vectors; one timed
  * call, N ≤ 1024 only because it is slow) as the pure-JS point of comparison.
  */
@@ -27,6 +30,7 @@ interface Args {
   repeats: number;
   kinds: Kind[];
   mlMatrix: boolean;
+  numpyThreads?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -37,10 +41,14 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--repeats') args.repeats = Number(argv[++i]);
     else if (a === '--kinds') args.kinds = argv[++i].split(',') as Kind[];
     else if (a === '--ml-matrix') args.mlMatrix = true;
-    else throw new Error(`unknown argument ${a}; usage: eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]`);
+    else if (a === '--numpy-threads') args.numpyThreads = Number(argv[++i]);
+    else throw new Error(`unknown argument ${a}; usage: eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix] [--numpy-threads T]`);
   }
   if (!Number.isInteger(args.repeats) || args.repeats < 1) throw new Error(`--repeats must be a positive integer, got ${args.repeats}`);
   for (const n of args.sizes) if (!Number.isInteger(n) || n < 2) throw new Error(`--sizes: ${n} is not an integer ≥ 2`);
+  if (args.numpyThreads !== undefined && !(Number.isInteger(args.numpyThreads) && args.numpyThreads >= 1)) {
+    throw new Error(`--numpy-threads must be a positive integer, got ${args.numpyThreads}`);
+  }
   for (const k of args.kinds) if (k !== 'gaussian' && k !== 'ntk') throw new Error(`--kinds: unknown kind ${k}`);
   return args;
 }
@@ -108,8 +116,13 @@ interface NumpyResult {
   lambda_min: number;
 }
 
-function runNumpy(file: string, n: number, repeats: number): NumpyResult | string {
-  const res = spawnSync('python3', ['-c', NUMPY, file, String(n), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+function runNumpy(file: string, n: number, repeats: number, threads: number | undefined): NumpyResult | string {
+  const env = { ...process.env };
+  if (threads !== undefined) {
+    env.OPENBLAS_NUM_THREADS = String(threads);
+    env.OMP_NUM_THREADS = String(threads);
+  }
+  const res = spawnSync('python3', ['-c', NUMPY, file, String(n), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (res.error) return `python3 not runnable: ${res.error.message}`;
   if (res.status !== 0) return `python3 failed: ${res.stderr.trim().split('\n').pop()}`;
   return JSON.parse(res.stdout) as NumpyResult;
@@ -129,7 +142,10 @@ function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number)
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'eigh-bench-'));
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; median of ${args.repeats}`);
+  console.log(
+    `node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
+      `median of ${args.repeats}; numpy threads: ${args.numpyThreads ?? 'OpenBLAS default'}`,
+  );
   console.log('N     kind      mode     ours [s]   numpy [s]  ratio   |Δλ|max/|λ|max');
   try {
     for (const kind of args.kinds) {
@@ -137,7 +153,7 @@ function main(): void {
         const a = makeMatrix(kind, n, 1000 + n);
         const file = path.join(dir, `${kind}-${n}.f64`);
         writeFileSync(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-        const np = runNumpy(file, n, args.repeats);
+        const np = runNumpy(file, n, args.repeats, args.numpyThreads);
         for (const vectors of [false, true]) {
           const ours = timeOurs(a, n, vectors, args.repeats);
           const ref = typeof np === 'string' ? NaN : vectors ? np.eigh : np.eigvalsh;
