@@ -103,7 +103,11 @@ export function summarizeSpectrum(k: Float64Array, size: number, opts: SpectrumO
     if (vectors) maxResidualAbs = topResiduals(k, size, raw, vectors, Math.min(EXACT_RESIDUAL_PAIRS, size));
   } else {
     solver = 'lanczos';
-    const res = lanczosTopK(k, size, { k: Math.min(opts.topK ?? 64, size), rng: opts.rng ?? mulberry32(0) });
+    // Block size ≥ C when possible: the full kernel of a C-output model has near C-fold eigenvalue
+    // clusters (K ≈ K̄ ⊗ I_C, science.md A1), which a block of that size resolves in one Krylov space.
+    const topK = Math.min(opts.topK ?? 64, size);
+    const blockSize = Math.min(16, Math.max(4, opts.outputs), topK);
+    const res = lanczosTopK(k, size, { k: topK, blockSize, rng: opts.rng ?? mulberry32(0) });
     raw = res.values;
     if (wantVectors) vectors = res.vectors;
     for (let j = 0; j < res.residuals.length; j++) maxResidualAbs = Math.max(maxResidualAbs, res.residuals[j]);
