@@ -115,6 +115,19 @@ describe('PromQL in deploy/', () => {
     expect(problems).toEqual([]);
   });
 
+  it('dashboards filter every per-run series by the namespace, job, cohort and run variables', () => {
+    const missing: string[] = [];
+    // Variables are narrowed by the variables before them only (dashboards.test.ts); panels and annotations by all.
+    for (const q of queries.filter((x) => x.grafana && !x.origin.includes(' variable '))) {
+      for (const s of parsePromQL(substituteGrafanaVariables(q.expr)).selectors) {
+        const family = s.metric ? exposition.seriesNames.get(s.metric) : undefined;
+        if (!family?.labelNames.has('run_id')) continue;
+        for (const l of ['namespace', 'job_id', 'cohort', 'run_id']) if (!s.labels.includes(l)) missing.push(`${q.origin}: ${s.text} lacks ${l}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('every sidecar metric family is shown on a dashboard or used by a rule', () => {
     // The other direction: a metric added to src/metrics without a panel shows up here.
     const used = new Set<string>();
