@@ -185,7 +185,7 @@ export function lanczosTopK(op: Float64Array | MatVec, n: number, opts: LanczosO
     // Thick restart keeps the top lNext Ritz vectors followed by the residual block.
     const lNext = Math.min(m - b, k + Math.floor((mMax - k) / 2));
     const nextCost = b * Math.floor((mMax - lNext) / b);
-    if (worst <= tol * ref || matvecs + nextCost + k > maxMatvecs) break;
+    if (worst <= tol * ref || matvecs + nextCost > maxMatvecs) break;
 
     const y = ritzRows(q, s, m, lNext, n);
     const ky = ritzRows(kq, s, m, lNext, n);
