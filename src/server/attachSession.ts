@@ -289,8 +289,9 @@ export class AttachSession {
       if (open.failure) return;
       // Own the bytes: grpc-js hands a view into its receive buffer, and the copy's buffer is transferred.
       const data = new Uint8Array(accepted.data);
+      const { layout: _layout, ...chunkWork } = accepted;
       const work = this.ctx.pool
-        .chunk(this.run!.id, { kind: accepted.kind, dtype: accepted.dtype, offset: accepted.offset, rows: accepted.rows, cols: accepted.cols, data })
+        .chunk(this.run!.id, { ...chunkWork, data })
         .catch((err: unknown) => {
           open.failure ??= err instanceof SidecarError ? err : new SidecarError(Code.INTERNAL, String(err), 'snapshot');
         });

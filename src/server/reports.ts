@@ -123,15 +123,16 @@ export function diagnosticsReport(d: SnapshotDiagnostics, f: DetectorFlags | und
   };
 }
 
+/** Identity fields shared by RunReport and RunSummary. */
+function runIdentity(run: Run) {
+  return { run_id: run.id, job_id: run.start.job_id, cohort: run.start.cohort, rank: run.start.rank, state: run.state };
+}
+
 export function runReport(run: Run): RunReport {
   const shadow = shadowSavings(run);
   const latest = run.latest;
   return {
-    run_id: run.id,
-    job_id: run.start.job_id,
-    cohort: run.start.cohort,
-    rank: run.start.rank,
-    state: run.state,
+    ...runIdentity(run),
     status: run.status,
     snapshots_accepted: run.snapshotsAccepted,
     snapshots_rejected: run.snapshotsRejected,
@@ -164,11 +165,7 @@ export function runReport(run: Run): RunReport {
 
 export function runSummary(run: Run): RunSummary {
   return {
-    run_id: run.id,
-    job_id: run.start.job_id,
-    cohort: run.start.cohort,
-    rank: run.start.rank,
-    state: run.state,
+    ...runIdentity(run),
     last_step: run.lastStep,
     action: run.decision?.action ?? 'ACTION_UNSPECIFIED',
     reason: run.decision?.verdict.reason ?? 'REASON_UNSPECIFIED',

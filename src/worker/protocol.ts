@@ -1,6 +1,7 @@
 /** Messages between the event loop and a compute worker. Plain data: they cross a structured clone. */
 import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
+import type { AcceptedChunk } from '../ingest/snapshotAssembler.js';
 import type { BackendKind } from '../kernel/gramBackend.js';
 import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
@@ -16,15 +17,8 @@ export interface SnapshotPlan {
   topK: number;
 }
 
-export interface ChunkWork {
-  kind: TensorKind__Output;
-  dtype: DType__Output;
-  offset: number;
-  rows: number;
-  cols: number;
-  /** Owned copy of the chunk payload; its buffer is transferred to the worker. */
-  data: Uint8Array;
-}
+/** A validated chunk (ingest's AcceptedChunk); `data` is an owned copy whose buffer is transferred to the worker. */
+export type ChunkWork = Omit<AcceptedChunk, 'layout'>;
 
 export interface KernelSpectrum extends SpectrumSummary {
   kernel: 'full' | 'traced';
