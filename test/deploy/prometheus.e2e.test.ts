@@ -205,9 +205,6 @@ describe('Prometheus scraping a real sidecar', () => {
     const expectedEmpty: Record<string, string> = {
       'count(up{': 'no sidecar is down',
       'ntk_sidecar_sketch_noise_floor{': 'the run sends Jacobians, not sketches',
-      'ntk_sidecar_learned_modes{': 'needs logits on two successive kernel snapshots (LOGITS_FROM in syntheticRun.ts)',
-      'ntk_sidecar_linearization_gap{': 'needs logits on two successive kernel snapshots (LOGITS_FROM in syntheticRun.ts)',
-      'ntk_sidecar_time_fit_r2{': 'NaN, so absent, with fewer than 5 loss points after the first anchor',
     };
     const empty: string[] = [];
     for (const q of dashboardQueries()) {

@@ -98,7 +98,12 @@ describe('PromQL in deploy/', () => {
 
   it('the live /metrics defines the per-run families the synthetic run should fill', () => {
     // Guards the check below against an empty scrape: these families must carry samples with run labels.
-    for (const name of ['ntk_sidecar_ntk_eigenvalue', 'ntk_sidecar_decision', 'ntk_sidecar_run_step', 'ntk_sidecar_eos_ratio', 'ntk_sidecar_shadow_would_stop_step']) {
+    const perRun = [
+      'ntk_sidecar_ntk_eigenvalue', 'ntk_sidecar_decision', 'ntk_sidecar_run_step', 'ntk_sidecar_eos_ratio', 'ntk_sidecar_kernel_distance',
+      'ntk_sidecar_target_alignment', 'ntk_sidecar_linearization_gap', 'ntk_sidecar_kess_step', 'ntk_sidecar_predicted_loss', 'ntk_sidecar_time_fit_r2',
+      'ntk_sidecar_regime', 'ntk_sidecar_detector', 'ntk_sidecar_catapult_events_total', 'ntk_sidecar_shadow_would_stop_step',
+    ];
+    for (const name of perRun) {
       const f = exposition.families.get(name);
       expect(f, name).toBeDefined();
       expect(f!.samples, name).toBeGreaterThan(0);

@@ -35,14 +35,7 @@ export const STEPS_PER_SNAPSHOT = 40;
 const SNAPSHOTS = 6;
 /** Snapshots streamSyntheticRuns sends before it resolves: SNAPSHOTS kernel snapshots per run, and one malformed. */
 export const INITIAL_SNAPSHOT_COUNT = 2 * SNAPSHOTS + 1;
-const SCALARS_EVERY = 10;
-/**
- * Logits ride along from this snapshot on (residual, prediction and KESS series need them with the kernel).
- * Only the last snapshot for now: with logits on two kernel snapshots in a row the second is rejected with
- * "0 eigenvalues for N eigenvector pairs" (the worker keeps the eigenvalue array in its analysis history and
- * then transfers its buffer to the main thread). Set it to 1 once that is fixed.
- */
-const LOGITS_FROM = SNAPSHOTS;
+const SCALARS_EVERY = 5;
 
 function runStart(runId: string, targets: Float64Array, extra: Partial<RunStart> = {}): RunStart {
   return {
@@ -145,7 +138,7 @@ export async function streamSyntheticRuns(grpcTarget: string): Promise<Synthetic
 
   try {
     for (const run of runs) await run.accepted;
-    for (let snap = 1; snap <= SNAPSHOTS; snap++) await trainAndSnapshot(runs, snap >= LOGITS_FROM);
+    for (let snap = 1; snap <= SNAPSHOTS; snap++) await trainAndSnapshot(runs, true);
     await sendMalformed();
   } catch (err) {
     for (const run of runs) run.cancel();
