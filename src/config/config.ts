@@ -71,7 +71,7 @@ export const OPTIONS = {
   'metrics-addr': { type: 'address', help: 'HTTP address for /metrics, /healthz, /readyz ("off" disables)', get: (c: Config) => c.metricsAddr, set: (c: Config, v: string) => { c.metricsAddr = v; } },
   'data-dir': { type: 'string', help: 'directory for run history', get: (c: Config) => c.dataDir, set: (c: Config, v: string) => { c.dataDir = v; } },
   policy: { type: 'string', help: 'policy file (YAML or JSON)', get: (c: Config) => c.policyFile, set: (c: Config, v: string) => { c.policyFile = v; } },
-  backend: { type: 'backend', help: 'kernel backend: auto | gpujs | reference', get: (c: Config) => c.backend, set: (c: Config, v: string) => { c.backend = v as BackendKind; } },
+  backend: { type: 'backend', help: 'kernel backend: auto | gpujs | wasm | reference', get: (c: Config) => c.backend, set: (c: Config, v: string) => { c.backend = v as BackendKind; } },
   'max-receive-bytes': { type: 'int', help: 'gRPC max receive message size in bytes', get: (c: Config) => c.limits.maxReceiveBytes, set: (c: Config, v: string) => { c.limits.maxReceiveBytes = Number(v); } },
   'max-chunk-bytes': { type: 'int', help: 'largest chunk payload in bytes', get: (c: Config) => c.limits.maxChunkBytes, set: (c: Config, v: string) => { c.limits.maxChunkBytes = Number(v); } },
   'max-rows': { type: 'int', help: 'largest N = n*C (kernel memory is 8*N^2 bytes)', get: (c: Config) => c.limits.maxRows, set: (c: Config, v: string) => { c.limits.maxRows = Number(v); } },
@@ -166,7 +166,7 @@ function checkValue(name: OptionName, raw: string, source: string): void {
       if (raw !== 'off' && !parseAddress(raw)) throw new ConfigError(`${where} is not host:port (e.g. 127.0.0.1:50051, [::1]:0)`);
       break;
     case 'backend':
-      if (!['auto', 'gpujs', 'reference'].includes(raw)) throw new ConfigError(`${where}: choose auto, gpujs or reference`);
+      if (!['auto', 'gpujs', 'wasm', 'reference'].includes(raw)) throw new ConfigError(`${where}: choose auto, gpujs, wasm or reference`);
       break;
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${where}: choose debug, info, warn or error`);

@@ -1,13 +1,16 @@
 /**
  * Backend selection (design.md §6): 'reference' (float64 TypeScript), 'gpujs' (gpu.js, float32 products
- * added into float64), and 'auto' = gpujs when it reaches a GPU backend and passes a self-check against the
- * reference, else the reference with the reason in `fallbackReason` (nothing is logged here; the edge reports it).
+ * added into float64), 'wasm' (WebAssembly SIMD kernels, float64 by default), and 'auto' = gpujs when it
+ * reaches a GPU backend and passes a self-check against the reference, else wasm when the runtime has
+ * WebAssembly SIMD and it passes the same self-check, else the reference; `fallbackReason` says why the
+ * first choice was not taken when gpu.js failed outright (nothing is logged here; the edge reports it).
  */
 import { Code, SidecarError } from '../errors.js';
 import { mulberry32, normalArray } from '../random.js';
 import type { BackendKind, GramBackend, GramBackendOptions } from './gramBackend.js';
 import { GpujsGramBackend } from './gpujsGram.js';
 import { ReferenceGramBackend, accumulateGramReference } from './referenceGram.js';
+import { WasmGramBackend } from './wasmGram.js';
 
 /**
  * Self-check block: 160 rows is big enough that gpu.js takes its threaded path (≥ 4096 threads), so the
@@ -54,6 +57,19 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** A WebAssembly SIMD backend that passed the self-check; throws with the reason otherwise. */
+async function checkedWasm(opts: GramBackendOptions, fallbackReason?: string): Promise<WasmGramBackend> {
+  const backend = new WasmGramBackend({ precision: opts.wasmPrecision, fallbackReason });
+  try {
+    const failure = await selfCheck(backend);
+    if (failure) throw new Error(failure);
+  } catch (err) {
+    backend.dispose();
+    throw err;
+  }
+  return backend;
+}
+
 export async function createGramBackend(kind: BackendKind, opts: GramBackendOptions = {}): Promise<GramBackend> {
   switch (kind) {
     case 'reference':
@@ -69,30 +85,43 @@ export async function createGramBackend(kind: BackendKind, opts: GramBackendOpti
       }
       return backend;
     }
+    case 'wasm':
+      try {
+        return await checkedWasm(opts);
+      } catch (err) {
+        if (err instanceof SidecarError && err.code === Code.INVALID_ARGUMENT) throw err;
+        throw new SidecarError(Code.FAILED_PRECONDITION, `WebAssembly SIMD Gram backend unusable: ${describe(err)}`);
+      }
     case 'auto': {
       let backend: GpujsGramBackend | undefined;
+      let gpuFailure: string | undefined;
+      let onCpu: string;
       try {
         backend = new GpujsGramBackend(opts);
         const failure = await selfCheck(backend);
         if (failure) throw new Error(failure);
+        // On the CPU, gpu.js (webasm: float32 loop indices converted at every access; cpu: transpiled float32
+        // JavaScript) measured no faster than the float64 reference (bench/gram.bench.ts), and is less exact.
+        // auto therefore keeps gpu.js only where it reached a GPU (webgpu, headless GL); --backend gpujs forces it.
+        if (backend.name !== 'gpujs-cpu' && backend.name !== 'gpujs-webasm') return backend;
+        onCpu = `gpu.js would run on the CPU (${backend.name}: ${backend.degradedReason ?? 'no GPU backend (WebGPU or GL) answered'})`;
+        backend.dispose();
       } catch (err) {
         backend?.dispose();
-        return new ReferenceGramBackend(`gpu.js (${backend?.name ?? 'not started'}) failed: ${describe(err)}`);
+        gpuFailure = `gpu.js (${backend?.name ?? 'not started'}) failed: ${describe(err)}`;
+        onCpu = gpuFailure;
       }
-      // On the CPU, gpu.js (webasm: float32 loop indices converted at every access; cpu: transpiled float32
-      // JavaScript) measured no faster than the float64 reference (bench/gram.bench.ts), and is less exact.
-      // auto therefore keeps gpu.js only where it reached a GPU (webgpu, headless GL); --backend gpujs forces it.
-      if (backend.name === 'gpujs-cpu' || backend.name === 'gpujs-webasm') {
-        const why = backend.degradedReason ?? 'no GPU backend (WebGPU or GL) answered';
-        const name = backend.name;
-        backend.dispose();
-        return new ReferenceGramBackend(`gpu.js would run on the CPU (${name}: ${why}), where it is no faster than the float64 reference`);
+      // On the CPU the WebAssembly SIMD kernels are the fast path (bench/gram.bench.ts): no fallback to report
+      // when gpu.js merely found no GPU; a gpu.js that broke is reported.
+      try {
+        return await checkedWasm(opts, gpuFailure);
+      } catch (err) {
+        return new ReferenceGramBackend(`${onCpu}; WebAssembly SIMD kernels unusable: ${describe(err)}`);
       }
-      return backend;
     }
     default: {
       const unknown: never = kind;
-      throw new SidecarError(Code.INVALID_ARGUMENT, `unknown Gram backend "${String(unknown)}": expected auto, gpujs or reference`);
+      throw new SidecarError(Code.INVALID_ARGUMENT, `unknown Gram backend "${String(unknown)}": expected auto, gpujs, wasm or reference`);
     }
   }
 }

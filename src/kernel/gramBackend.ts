@@ -4,15 +4,17 @@
  */
 import { Code, snapshotError } from '../errors.js';
 
-export type BackendKind = 'auto' | 'gpujs' | 'reference';
+export type BackendKind = 'auto' | 'gpujs' | 'wasm' | 'reference';
 
 /** A block of B: size×cols, row-major. */
 export type GramBlock = Float32Array | Float64Array;
 
 export interface GramBackend {
-  /** What actually runs: 'reference', or 'gpujs-' + the gpu.js backend mode ('gpujs-webasm', 'gpujs-webgpu', …). */
+  /** What actually runs: 'reference', 'wasm-simd-f64' / 'wasm-simd-f32', or 'gpujs-' + the gpu.js backend mode
+   *  ('gpujs-webasm', 'gpujs-webgpu', …). */
   readonly name: string;
-  /** Set by createGramBackend('auto') when it fell back to the reference backend: why gpu.js was not used. */
+  /** Set by createGramBackend('auto') when it fell back: on the reference, why neither gpu.js nor the
+   *  WebAssembly SIMD kernels were used; on the WebAssembly backend, why gpu.js failed. */
   readonly fallbackReason?: string;
   /**
    * k (size×size, row-major float64) += B Bᵀ, where B is size×cols row-major. Only the upper triangle
@@ -35,6 +37,9 @@ export interface GramBackendOptions {
   poolSize?: number;
   /** gpujs: gpu.js mode (default 'async': its own choice of webgpu / headless GL / webasm threads / cpu). */
   gpuMode?: 'async' | 'webasm' | 'cpu';
+  /** wasm (and auto when it picks wasm): 'f64' (default) sums float64 products like the reference; 'f32' sums
+   *  float32 products over panels of ≤ 256 columns into the float64 K (faster, float32-Gram accuracy). */
+  wasmPrecision?: 'f64' | 'f32';
 }
 
 /** Validates the arguments of accumulate() and throws INVALID_ARGUMENT with the numbers when they disagree. */

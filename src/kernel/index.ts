@@ -4,6 +4,7 @@ export { checkAccumulateArgs } from './gramBackend.js';
 export { createGramBackend, maxScaledError } from './createGramBackend.js';
 export { ReferenceGramBackend, accumulateGramReference } from './referenceGram.js';
 export { GpujsGramBackend } from './gpujsGram.js';
+export { WasmGramBackend, wasmSimdSupported, type WasmGramOptions, type WasmPrecision } from './wasmGram.js';
 export { finalizeGram, symmetrizeGram } from './finalizeGram.js';
 export { reduceToTraced, traceKernel } from './reduceToTraced.js';
 export { KernelAccumulator, type KernelReduction } from './kernelAccumulator.js';

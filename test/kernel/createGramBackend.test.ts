@@ -14,10 +14,9 @@ describe('createGramBackend', () => {
   it("'auto' names a real backend, and explains itself when it is the reference", async () => {
     const backend = await createGramBackend('auto');
     try {
-      // On the CPU gpu.js is no faster than the reference, so auto only keeps it on a GPU backend.
-      expect(backend.name).toMatch(/^(reference|gpujs-(webgpu|headlessgl|webgl2?))$/);
+      // gpu.js only where it reached a GPU; on the CPU the WebAssembly SIMD kernels, else the reference.
+      expect(backend.name).toMatch(/^(reference|wasm-simd-f64|gpujs-(webgpu|headlessgl|webgl2?))$/);
       if (backend.name === 'reference') expect(backend.fallbackReason).toMatch(/\S/);
-      else expect(backend.fallbackReason).toBeUndefined();
       // Whatever it chose, it computes the Gram (gpu.js tolerance: float32 sums over 64 columns, ≤ 64·2⁻²⁴).
       const size = 30;
       const block = f32Block(21, size, 64);
@@ -32,13 +31,19 @@ describe('createGramBackend', () => {
     }
   });
 
-  it("'auto' falls back to the reference when gpu.js would run on the CPU", async () => {
+  it("'auto' takes the WebAssembly SIMD kernels, quietly, when gpu.js would run on the CPU", async () => {
     for (const gpuMode of ['cpu', 'webasm'] as const) {
       const backend = await createGramBackend('auto', { gpuMode });
-      expect(backend.name).toBe('reference');
-      expect(backend.fallbackReason).toMatch(new RegExp(`would run on the CPU \\(gpujs-${gpuMode}.*no faster than the float64 reference`));
+      expect(backend.name).toBe('wasm-simd-f64');
+      expect(backend.fallbackReason).toBeUndefined();
       backend.dispose();
     }
+  });
+
+  it("'auto' falls back to the reference when the WebAssembly kernels are unusable too, and says why", async () => {
+    const backend = await createGramBackend('auto', { gpuMode: 'cpu', wasmPrecision: 'f16' as 'f64' });
+    expect(backend.name).toBe('reference');
+    expect(backend.fallbackReason).toMatch(/would run on the CPU \(gpujs-cpu.*WebAssembly SIMD kernels unusable: .*got "f16"/);
   });
 
   it("'gpujs' reports the backend that ran after its self-check", async () => {
@@ -47,12 +52,13 @@ describe('createGramBackend', () => {
     backend.dispose();
   });
 
-  it("'gpujs' fails loudly where 'auto' falls back quietly", async () => {
+  it("'gpujs' fails loudly where 'auto' falls back and reports why", async () => {
     // maxBlockCols 0 makes the gpu.js backend refuse to start.
     await expect(createGramBackend('gpujs', { maxBlockCols: 0 })).rejects.toBeInstanceOf(SidecarError);
     const auto = await createGramBackend('auto', { maxBlockCols: 0 });
-    expect(auto.name).toBe('reference');
+    expect(auto.name).toBe('wasm-simd-f64');
     expect(auto.fallbackReason).toMatch(/maxBlockCols must be a positive integer, got 0/);
+    auto.dispose();
   });
 
   it('rejects an unknown kind', async () => {
