@@ -186,8 +186,8 @@ describe('Prometheus scraping a real sidecar', () => {
 
     // While Prometheus watched, 1 of 4 snapshots was rejected. Both counters are sampled at the same instants, so
     // rate()'s extrapolation scales them alike and the ratio is 1/4 up to rounding.
-    const rejected = await query('instance:ntk_sidecar_snapshots_rejected:ratio_rate15m{job="ntk-sidecar"}');
-    expect(Number(rejected.data!.result[0].value[1])).toBeCloseTo(MORE_REJECTED / (MORE_ACCEPTED + MORE_REJECTED), 9);
+    const ratio = async () => Number((await query('instance:ntk_sidecar_snapshots_rejected:ratio_rate15m{job="ntk-sidecar"}')).data!.result[0]?.value[1]);
+    await expect.poll(() => ratio(), { timeout: 15_000, interval: 250 }).toBeCloseTo(MORE_REJECTED / (MORE_ACCEPTED + MORE_REJECTED), 9);
     const rates = await query('instance:ntk_sidecar_snapshots:rate5m{job="ntk-sidecar"}');
     expect(rates.data!.result.map((s) => s.metric.outcome).sort()).toEqual(['accepted', 'rejected']);
     for (const s of rates.data!.result) expect(Number(s.value[1])).toBeGreaterThan(0);
@@ -195,8 +195,10 @@ describe('Prometheus scraping a real sidecar', () => {
     expect(byReason.data!.result.length).toBeGreaterThan(0);
     // The shadow run's budget (200 steps) latched a would-stop at its 5th snapshot (step 200); it trained one
     // more snapshot, then MORE_ACCEPTED more.
-    const saved = await query('cohort:ntk_sidecar_shadow_steps_saved:sum{namespace="ml"}');
-    expect(saved.data!.result.map((s) => Number(s.value[1]))).toEqual([(1 + MORE_ACCEPTED) * STEPS_PER_SNAPSHOT]);
+    // A recording rule lags the scrape by up to one evaluation interval: wait (bounded) for the last snapshots.
+    await expect
+      .poll(async () => (await query('cohort:ntk_sidecar_shadow_steps_saved:sum{namespace="ml"}')).data!.result.map((s) => Number(s.value[1])), { timeout: 15_000, interval: 250 })
+      .toEqual([(1 + MORE_ACCEPTED) * STEPS_PER_SNAPSHOT]);
   });
 
   it('runs every dashboard query through Prometheus’ own parser, and each returns data', async () => {
