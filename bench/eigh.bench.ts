@@ -147,6 +147,7 @@ function main(): void {
       `median of ${args.repeats}; numpy threads: ${args.numpyThreads ?? 'OpenBLAS default'}`,
   );
   console.log('N     kind      mode     ours [s]   numpy [s]  ratio   |Δλ|max/|λ|max');
+  const results: Array<{ n: number; kind: Kind; mode: string; ours: number; numpy: number; dev: number }> = [];
   try {
     for (const kind of args.kinds) {
       for (const n of args.sizes) {
@@ -163,6 +164,7 @@ function main(): void {
             typeof np === 'string'
               ? NaN
               : Math.max(Math.abs(ours.values[0] - np.lambda_max), Math.abs(ours.values[n - 1] - np.lambda_min)) / scale;
+          results.push({ n, kind, mode: vectors ? 'vectors' : 'values', ours: ours.median, numpy: ref, dev });
           console.log(
             `${String(n).padEnd(6)}${kind.padEnd(10)}${(vectors ? 'vectors' : 'values').padEnd(9)}` +
               `${ours.median.toFixed(3).padStart(8)}   ${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ` +
@@ -187,6 +189,8 @@ function main(): void {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  // Machine-readable summary for bench/run.ts (NaN → null).
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'eigh', results })}`);
 }
 
 main();

@@ -151,6 +151,7 @@ async function main(): Promise<void> {
   const line = (cells: string[]) => cells.map((c, i) => c.padStart(widths[i])).join('  ');
   console.log(`\n${line(header)}`);
   for (const r of rows) console.log(line(r));
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'gram', header, rows })}`); // for bench/run.ts
 }
 
 main().catch((err: unknown) => {
