@@ -2,7 +2,9 @@
  * Gram accumulation speed: K += B Bᵀ for a float32 block B (N×cols) on our backends, next to numpy's float32
  * `A @ A.T` (OpenBLAS) on seeded input of the same size, run side by side on this machine (design.md §6).
  *
- *   npx tsx bench/gram.bench.ts [--full] [--repeats R] [--backends gpujs,reference]
+ *   npx tsx bench/gram.bench.ts [--full] [--repeats R] [--backends wasm,wasm-f32,gpujs,reference]
+ *
+ * Backends: a BackendKind (auto, gpujs, wasm, reference), or wasm-f32 = wasm with float32 products.
  *
  * Flop count, for every figure (ours and numpy's): N²·cols, the work of the N(N+1)/2 distinct dot products
  * (2 flops per multiply-add) that symmetry leaves. A plain gemm does 2N²·cols; numpy may or may not exploit
@@ -12,24 +14,33 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { createGramBackend, type BackendKind } from '../src/kernel/index.js';
+import { createGramBackend, type BackendKind, type GramBackendOptions } from '../src/kernel/index.js';
 import { mulberry32, normal } from '../src/random.js';
 
 interface Args {
   full: boolean;
   repeats: number;
-  backends: BackendKind[];
+  backends: string[];
 }
 
+const BACKENDS: Record<string, { kind: BackendKind; opts: GramBackendOptions }> = {
+  auto: { kind: 'auto', opts: {} },
+  gpujs: { kind: 'gpujs', opts: {} },
+  wasm: { kind: 'wasm', opts: {} },
+  'wasm-f32': { kind: 'wasm', opts: { wasmPrecision: 'f32' } },
+  reference: { kind: 'reference', opts: {} },
+};
+
 function parseArgs(argv: string[]): Args {
-  const args: Args = { full: false, repeats: 3, backends: ['gpujs', 'reference'] };
+  const args: Args = { full: false, repeats: 5, backends: ['wasm', 'wasm-f32', 'gpujs', 'reference'] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--full') args.full = true;
     else if (a === '--repeats') args.repeats = Number(argv[++i]);
-    else if (a === '--backends') args.backends = argv[++i].split(',') as BackendKind[];
-    else throw new Error(`unknown argument ${a}; usage: gram.bench.ts [--full] [--repeats R] [--backends gpujs,reference,auto]`);
+    else if (a === '--backends') args.backends = argv[++i].split(',');
+    else throw new Error(`unknown argument ${a}; usage: gram.bench.ts [--full] [--repeats R] [--backends ${Object.keys(BACKENDS).join(',')}]`);
   }
+  for (const b of args.backends) if (!(b in BACKENDS)) throw new Error(`unknown backend ${b}: expected one of ${Object.keys(BACKENDS).join(', ')}`);
   if (!Number.isInteger(args.repeats) || args.repeats < 1) throw new Error(`--repeats must be a positive integer, got ${args.repeats}`);
   return args;
 }
@@ -80,18 +91,22 @@ function runNumpy(n: number, cols: number, repeats: number, seed: number, thread
   return JSON.parse(res.stdout) as NumpyResult;
 }
 
-async function timeBackend(kind: BackendKind, block: Float32Array, n: number, cols: number, repeats: number) {
-  const backend = await createGramBackend(kind);
+async function timeBackend(spec: string, block: Float32Array, n: number, cols: number, repeats: number) {
+  const backend = await createGramBackend(BACKENDS[spec].kind, BACKENDS[spec].opts);
   try {
     const k = new Float64Array(n * n);
     await backend.accumulate(k, n, block, cols); // warm-up: compiles gpu.js kernels, starts its workers
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     for (let r = 0; r < repeats; r++) {
+      const c = process.cpuUsage();
       const t = performance.now();
       await backend.accumulate(k, n, block, cols);
       times.push((performance.now() - t) / 1000);
+      const used = process.cpuUsage(c);
+      cpuTimes.push((used.user + used.system) / 1e6);
     }
-    return { name: backend.name, fallbackReason: backend.fallbackReason, seconds: median(times) };
+    return { name: backend.name, fallbackReason: backend.fallbackReason, seconds: median(times), cpuSeconds: median(cpuTimes) };
   } finally {
     backend.dispose();
   }
@@ -117,7 +132,9 @@ async function main(): Promise<void> {
 
   // numpy twice: OpenBLAS' default threading, and one thread (on a shared machine its spinning threads can
   // lose badly to other load); the ratio is against the faster of the two.
-  const header = ['N', 'cols', 'backend', 'ours s', 'ours GF/s', 'numpy s', 'numpy GF/s', 'numpy 1T GF/s', 'ours/numpy'];
+  // 'ours cpu GF/s' divides by this process' CPU time (all its threads): on a loaded machine it shows what a
+  // single-threaded backend does while it actually runs, where wall time also counts time-slices lost to others.
+  const header = ['N', 'cols', 'backend', 'ours s', 'ours GF/s', 'ours cpu GF/s', 'numpy s', 'numpy GF/s', 'numpy 1T GF/s', 'ours/numpy'];
   const rows: string[][] = [];
   for (const [n, cols] of combos) {
     const seed = n * 7919 + cols;
@@ -138,10 +155,11 @@ async function main(): Promise<void> {
         r.name + (r.fallbackReason ? ' (fallback)' : ''),
         fmt(r.seconds, 3),
         fmt(ours),
+        fmt(flops / r.cpuSeconds / 1e9),
         fmt(npSeconds, 4),
         fmt(flops / seconds(np) / 1e9, 1),
         fmt(flops / seconds(np1) / 1e9, 1),
-        (ours / theirs).toExponential(2),
+        fmt(ours / theirs, 3),
       ]);
       console.log(rows[rows.length - 1].join('\t'));
       if (r.fallbackReason) console.log(`  ${kind} fell back: ${r.fallbackReason}`);
