@@ -29,7 +29,6 @@ try:
 except ImportError:  # running from a checkout without installing the package
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import numpy as np
 import torch
 from sklearn.datasets import load_digits
 
@@ -50,6 +49,7 @@ class Result:
     steps: int
     wall_s: float
     cpu_s: float = 0.0                    # CPU time of this process (all threads) during training
+    thread_cpu_s: float = 0.0             # CPU time of the training thread alone
     snapshot_cpu_seconds: float = 0.0     # CPU time of the training thread building snapshots
     final: Point | None = None
     stop: Point | None = None            # where the sidecar said STOP (first seen by the trainer)
@@ -57,6 +57,7 @@ class Result:
     stop_reason: str | None = None
     snapshot_seconds: float = 0.0         # Jacobian + Gram/sketch building, on the training thread
     monitor_seconds: float = 0.0          # the rest of on_step (scalars, queue, decision), on the training thread
+    monitor_cpu_seconds: float = 0.0      # the same in CPU time
     snapshots: int = 0
     client_stats: dict[str, Any] = field(default_factory=dict)
     last_decision: str | None = None
@@ -66,6 +67,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sidecar", default="127.0.0.1:50051", help="sidecar gRPC address HOST:PORT")
     p.add_argument("--no-sidecar", action="store_true", help="train without attaching (baseline)")
+    p.add_argument("--build-only", action="store_true",
+                   help="build the snapshots at the same cadence but send nothing (benchmark reference)")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=0.05)
@@ -117,7 +120,11 @@ def train(args: argparse.Namespace) -> Result:
 
     monitor: SidecarMonitor | None = None
     client: SidecarClient | None = None
-    if not args.no_sidecar:
+    builder: TorchNtk | None = None
+    if args.build_only:
+        builder = TorchNtk(model, xtr[:args.probe], probe_targets=ytr[:args.probe], mode=args.mode,
+                           sketch_dim=args.sketch_dim, sketch_seed=args.seed, loss="cross_entropy")
+    elif not args.no_sidecar:
         ntk = TorchNtk(model, xtr[:args.probe], probe_targets=ytr[:args.probe], mode=args.mode,
                        sketch_dim=args.sketch_dim, sketch_seed=args.seed, loss="cross_entropy")
         spec = ntk.run_spec(args.run_id or f"digits-mlp-{int(time.time())}", job_id="digits-mlp", cohort="examples",
@@ -129,7 +136,8 @@ def train(args: argparse.Namespace) -> Result:
                                  shadow=not args.obey)
 
     result = Result(steps=0, wall_s=0.0)
-    start, start_cpu = time.perf_counter(), time.process_time()
+    start, start_cpu, start_thread = time.perf_counter(), time.process_time(), time.thread_time()
+    eval_wall = eval_cpu = 0.0
     step = 0
     for step in range(1, args.steps + 1):
         idx = torch.randint(0, len(xtr), (args.batch,), generator=batches)
@@ -138,19 +146,29 @@ def train(args: argparse.Namespace) -> Result:
         loss.backward()
         opt.step()
         value = loss.item()  # a trainer logs its loss either way: the baseline pays for it too
+        if builder is not None and (step - 1) % args.snapshot_every == 0:  # the monitor's cadence: 1, 1 + every, ...
+            t0, c0 = time.perf_counter(), time.thread_time()
+            builder.snapshot(step, value, learning_rate=args.lr)
+            result.snapshot_seconds += time.perf_counter() - t0
+            result.snapshot_cpu_seconds += time.thread_time() - c0
+            result.snapshots += 1
         if monitor is None:
             continue
-        t0 = time.perf_counter()
-        built = monitor.snapshot_seconds
+        t0, c0 = time.perf_counter(), time.thread_time()
+        built, built_cpu = monitor.snapshot_seconds, monitor.snapshot_cpu_seconds
         stop = monitor.on_step(step, value, learning_rate=args.lr, samples_seen=step * args.batch,
                                compute_spent=float(step))
         result.monitor_seconds += time.perf_counter() - t0 - (monitor.snapshot_seconds - built)
+        result.monitor_cpu_seconds += time.thread_time() - c0 - (monitor.snapshot_cpu_seconds - built_cpu)
         seen = monitor.stop_step if args.obey else monitor.would_stop_step
         if seen == step:
             d = client.decision if client is not None else None
+            t0, c0 = time.perf_counter(), time.thread_time()
             train_loss, _ = evaluate(model, xtr, ytr)
             _, acc = evaluate(model, xte, yte)
-            result.stop = Point(step, train_loss, acc, time.perf_counter() - start)
+            result.stop = Point(step, train_loss, acc, t0 - start - eval_wall)
+            eval_wall += time.perf_counter() - t0  # the example's own evaluation is not training time
+            eval_cpu += time.thread_time() - c0
             result.stop_decided_step = d.step if d is not None else None
             result.stop_reason = d.reason if d is not None else None
             if not args.quiet:
@@ -158,8 +176,9 @@ def train(args: argparse.Namespace) -> Result:
         if stop:
             break
     result.steps = step
-    result.wall_s = time.perf_counter() - start
-    result.cpu_s = time.process_time() - start_cpu
+    result.wall_s = time.perf_counter() - start - eval_wall
+    result.cpu_s = time.process_time() - start_cpu - eval_cpu
+    result.thread_cpu_s = time.thread_time() - start_thread - eval_cpu
     train_loss, _ = evaluate(model, xtr, ytr)
     _, acc = evaluate(model, xte, yte)
     result.final = Point(step, train_loss, acc, result.wall_s)

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): training wall time of the digits example with and without the sidecar attached at
-the default cadence, side by side in one run, plus the per-snapshot cost of each kernel mode.
+"""Benchmark (not a test): the cost of attaching the sidecar to the digits example at the default cadence
+(snapshot every 200 steps, scalars every 10), side by side with the same run unattached, in one process.
 
-Runs alternate (baseline, attached, attached, baseline, ...) with the same seed and steps, so drifting machine
-load hits both alike. Reported:
-  * baseline and attached wall time (median over --reps);
-  * snapshot build time on the training thread (Jacobian + Gram/sketch: the "Jacobian computation itself");
-  * overhead excluding it: (attached − snapshot build − baseline) / baseline, per pair, then the median;
-  * the training-thread time spent in on_step apart from snapshots (scalars, queueing, reading the decision);
+Three variants with the same seed and steps, in rotated order: baseline (no sidecar), build-only (the snapshots
+are built at the same cadence and thrown away) and attached (built and sent to a real sidecar). build-only −
+baseline is "the Jacobian computation itself" (with its after-effects on caches and the allocator); attached −
+build-only is the overhead of attaching excluding it: the client's calls, its sender thread, and the sidecar
+process competing for the same CPUs. Reported, as medians:
+  * wall time and CPU time (all threads of the trainer) of the three, and the overhead in both;
+  * the client's own CPU, measured directly: its background threads (process CPU − training-thread CPU) plus
+    the training thread's time in on_step apart from snapshot building;
+  * the training-thread cost of each client call in isolation (on_step, should_stop, send_scalars);
   * per mode, the snapshot cost split into Jacobian, reduction (sketch/Gram) and copy to host.
+BLAS and torch run one thread (set before torch loads) so that CPU time lands where it is measured.
 
     /usr/bin/python3 clients/python/scripts/bench_overhead.py                 # starts a sidecar (node + tsx)
     /usr/bin/python3 clients/python/scripts/bench_overhead.py --sidecar 127.0.0.1:50051 --reps 5
@@ -16,19 +20,23 @@ load hits both alike. Reported:
 
 from __future__ import annotations
 
-import argparse
 import os
-import platform
-import re
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from pathlib import Path
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import re  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = ROOT.parents[1]
@@ -38,6 +46,7 @@ sys.path.insert(0, str(ROOT / "examples"))
 import torch  # noqa: E402
 
 import digits_mlp  # noqa: E402
+from ntk_sidecar import RunSpec, SidecarClient, SidecarMonitor  # noqa: E402
 from ntk_sidecar.torch_adapter import TorchNtk  # noqa: E402
 
 
@@ -49,7 +58,8 @@ def start_sidecar() -> tuple[subprocess.Popen[str], str]:
     data = tempfile.mkdtemp(prefix="ntk-bench-")
     proc = subprocess.Popen(["node", "--import", "tsx", "src/cli/main.ts", "serve", "--grpc-addr", target,
                              "--metrics-addr", "127.0.0.1:0", "--data-dir", data], cwd=REPO,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            env={**os.environ, "NTK_SIDECAR_COMPUTE_WORKERS": "1"}, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     ready = threading.Event()
 
     def read() -> None:
@@ -63,6 +73,27 @@ def start_sidecar() -> tuple[subprocess.Popen[str], str]:
         proc.kill()
         raise RuntimeError("the sidecar did not start within 60 s")
     return proc, target
+
+
+def call_costs(target: str) -> dict[str, float]:
+    """Microseconds per training-thread call, with the client connected."""
+    client = SidecarClient(target, RunSpec(run_id=f"bench-calls-{time.time_ns()}", num_samples=4, learning_rate=0.1))
+    client.wait_for(lambda c: c.connected, 30)
+    monitor = SidecarMonitor(client, None, scalars_every=10)
+    out: dict[str, float] = {}
+    for name, fn, count in (("on_step (no snapshot)", lambda i: monitor.on_step(i + 1, 0.5), 20_000),
+                            ("should_stop", lambda i: client.should_stop(), 20_000),
+                            ("send_scalars", lambda i: client.send_scalars(i, 0.5), 500)):
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.thread_time()
+            for i in range(count):
+                fn(i)
+            best = min(best, (time.thread_time() - t0) / count * 1e6)
+            client.flush(30)
+        out[name] = best
+    client.close()
+    return out
 
 
 def mode_costs(args: argparse.Namespace) -> list[tuple[str, dict[str, float], int]]:
@@ -86,67 +117,91 @@ def mode_costs(args: argparse.Namespace) -> list[tuple[str, dict[str, float], in
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sidecar", help="HOST:PORT of a running sidecar (default: start one)")
-    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--reps", type=int, default=5)
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--mode", default="gram")
-    p.add_argument("--threads", type=int, default=1, help="torch threads for training (1: less noise)")
     args_in = p.parse_args(argv)
+    torch.set_num_threads(1)
     proc = None
     target = args_in.sidecar
     if target is None:
         proc, target = start_sidecar()
+    load_before = os.getloadavg()[0]
     try:
-        common = ["--steps", str(args_in.steps), "--mode", args_in.mode, "--threads", str(args_in.threads), "--quiet"]
-        base_args = digits_mlp.parse_args(common + ["--no-sidecar"])
-        att_args = digits_mlp.parse_args(common + ["--sidecar", target])
+        common = ["--steps", str(args_in.steps), "--mode", args_in.mode, "--threads", "1", "--quiet"]
+        variants = {
+            "baseline": digits_mlp.parse_args(common + ["--no-sidecar"]),
+            "build-only": digits_mlp.parse_args(common + ["--build-only"]),
+            "attached": digits_mlp.parse_args(common + ["--sidecar", target]),
+        }
         digits_mlp.train(digits_mlp.parse_args(common + ["--no-sidecar", "--steps", "200"]))  # warm-up
-        pairs = []
+        runs: list[dict[str, digits_mlp.Result]] = []
+        names = list(variants)
         for rep in range(args_in.reps):
-            order = ("base", "att") if rep % 2 == 0 else ("att", "base")
             got = {}
-            for which in order:
-                got[which] = digits_mlp.train(base_args if which == "base" else att_args)
-            pairs.append((got["base"], got["att"]))
-            b, a = got["base"], got["att"]
-            print(f"rep {rep + 1}: baseline {b.wall_s:.2f} s, attached {a.wall_s:.2f} s "
-                  f"(snapshots {a.snapshot_seconds:.2f} s in {a.snapshots}, on_step rest {a.monitor_seconds:.3f} s, "
-                  f"sent {a.client_stats.get('snapshots_sent')}, dropped {a.client_stats.get('snapshots_dropped')})",
-                  flush=True)
-        base = [b.wall_s for b, _ in pairs]
-        att = [a.wall_s for _, a in pairs]
-        snap = [a.snapshot_seconds for _, a in pairs]
-        rest = [a.monitor_seconds for _, a in pairs]
-        excl = [(a.wall_s - a.snapshot_seconds - b.wall_s) / b.wall_s for b, a in pairs]
-        excl_cpu = [(a.cpu_s - a.snapshot_cpu_seconds - b.cpu_s) / b.cpu_s for b, a in pairs]
-        n_snap = pairs[0][1].snapshots
-        print()
-        print(f"digits MLP, {args_in.steps} steps, batch 64, mode {args_in.mode}, snapshot every 200 steps "
-              f"({n_snap} snapshots), scalars every 10; torch {torch.__version__}, {args_in.threads} training thread(s), "
-              f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}); median of {args_in.reps} pairs")
-        print()
-        med = statistics.median
-
-        def pct(values: list[float]) -> str:
-            return f"**{100 * med(values):+.2f} %** ({', '.join(f'{100 * v:+.2f}' for v in values)})"
-
-        print("| | wall time (s) | CPU time of the trainer process (s) |")
-        print("|---|---|---|")
-        print(f"| baseline (no sidecar) | {med(base):.2f} | {med([b.cpu_s for b, _ in pairs]):.2f} |")
-        print(f"| attached | {med(att):.2f} | {med([a.cpu_s for _, a in pairs]):.2f} |")
-        print(f"| of which snapshot building (Jacobian + {args_in.mode}) | {med(snap):.2f} | "
-              f"{med([a.snapshot_cpu_seconds for _, a in pairs]):.2f} |")
-        print(f"| of which on_step apart from snapshots (training thread) | {med(rest):.3f} | |")
-        print(f"| overhead excluding snapshot building: median (per pair) | {pct(excl)} | {pct(excl_cpu)} |")
-        print()
-        print("| mode | Jacobian (s) | reduce (s) | to host (s) | total per snapshot (s) | bytes sent |")
-        print("|---|---|---|---|---|---|")
-        for mode, t, nbytes in mode_costs(att_args):
-            print(f"| {mode} | {t.get('jacobian_s', 0):.3f} | {t.get('reduce_s', 0):.3f} | {t.get('to_host_s', 0):.3f} "
-                  f"| {t.get('total_s', 0):.3f} | {nbytes:,} |")
+            for name in names[rep % 3:] + names[:rep % 3]:  # rotate the order: load drift hits all alike
+                got[name] = digits_mlp.train(variants[name])
+            runs.append(got)
+            print(f"rep {rep + 1}: " + "; ".join(
+                f"{n} {r.wall_s:.2f} s wall, {r.thread_cpu_s:.2f} s train-thread CPU "
+                f"({r.snapshot_cpu_seconds:.2f} s building), {r.cpu_s - r.thread_cpu_s:.3f} s other threads"
+                for n, r in got.items()), flush=True)
+        calls = call_costs(target)
+        modes = mode_costs(variants["attached"])
     finally:
         if proc is not None:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
+    med = statistics.median
+
+    def col(name: str, f) -> list[float]:
+        return [f(r[name]) for r in runs]
+
+    def pct(values: list[float]) -> str:
+        return f"{100 * med(values):+.2f} % (per rep {', '.join(f'{100 * v:+.1f}' for v in values)})"
+
+    def cpu_total(r: digits_mlp.Result) -> float:
+        return r.cpu_s  # all threads of the trainer process
+
+    wall_over = [(r["attached"].wall_s - r["build-only"].wall_s) / r["baseline"].wall_s for r in runs]
+    cpu_over = [(cpu_total(r["attached"]) - cpu_total(r["build-only"])) / cpu_total(r["baseline"]) for r in runs]
+    sender = [r["attached"].cpu_s - r["attached"].thread_cpu_s for r in runs]
+    calls_cpu = [r["attached"].monitor_cpu_seconds for r in runs]
+    client_cpu = [(s + c) / r["baseline"].cpu_s for s, c, r in zip(sender, calls_cpu, runs)]
+    jac_share = [r["build-only"].snapshot_seconds / r["baseline"].wall_s for r in runs]
+    n_snap = runs[0]["attached"].snapshots
+    print()
+    print(f"digits MLP (85k parameters), {args_in.steps} steps of batch 64, mode {args_in.mode} with n = 16 probe "
+          f"samples (N = 160), {n_snap} snapshots, scalars every 10 steps (≤ 1/s); torch {torch.__version__}, "
+          f"1 thread; {os.cpu_count()} CPUs ({platform.machine()}), load average {load_before:.1f} → "
+          f"{os.getloadavg()[0]:.1f}; medians of {args_in.reps} rotated triples")
+    print()
+    print("| run | wall (s) | trainer CPU, all threads (s) | snapshot building (s) |")
+    print("|---|---|---|---|")
+    for name in ("baseline", "build-only", "attached"):
+        print(f"| {name} | {med(col(name, lambda r: r.wall_s)):.2f} | {med(col(name, cpu_total)):.2f} | "
+              f"{med(col(name, lambda r: r.snapshot_seconds)):.2f} |")
+    print()
+    print(f"- Jacobian + {args_in.mode} building (build-only − baseline is its cost): "
+          f"{med([r['build-only'].snapshot_seconds / max(r['build-only'].snapshots, 1) for r in runs]):.3f} s "
+          f"per snapshot, {100 * med(jac_share):.1f} % of the baseline wall time at this cadence")
+    print(f"- **client CPU, measured directly** (its background threads + on_step apart from snapshots, over the "
+          f"baseline's CPU): **{pct(client_cpu)}** — background {med(sender):.3f} s, on_step "
+          f"{med(calls_cpu):.3f} s per run")
+    print(f"- overhead excluding the snapshot building by difference (attached − build-only, over baseline; "
+          f"includes the sidecar process competing for the CPUs and all the machine's noise): wall {pct(wall_over)}; "
+          f"CPU {pct(cpu_over)}")
+    print()
+    print("| client call (training thread, CPU) | µs |")
+    print("|---|---|")
+    for name, us in calls.items():
+        print(f"| {name} | {us:.1f} |")
+    print()
+    print("| mode | Jacobian (s) | reduce (s) | to host (s) | per snapshot (s) | bytes sent |")
+    print("|---|---|---|---|---|---|")
+    for mode, t, nbytes in modes:
+        print(f"| {mode} | {t.get('jacobian_s', 0):.3f} | {t.get('reduce_s', 0):.3f} | {t.get('to_host_s', 0):.3f} "
+              f"| {t.get('total_s', 0):.3f} | {nbytes:,} |")
 
 
 if __name__ == "__main__":

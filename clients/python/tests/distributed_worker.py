@@ -47,7 +47,8 @@ def main() -> None:
         client = SidecarClient(a.target, ntk.run_spec(a.run_id, job_id=a.run_id + "-job", rank=0, world_size=a.world,
                                                       learning_rate=0.05, max_steps=a.max_steps))
         snapshot_fn = ntk.snapshot
-    monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=10, scalars_every=1, sync=DistributedStop().sync)
+    monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=10, scalars_every=1, scalars_interval_s=0,
+                             sync=DistributedStop().sync)
     steps = 0
     for step in range(1, 5001):
         x = torch.randn(16, 6, generator=data)

@@ -2,7 +2,6 @@
 slowly (a minimal grpcio server speaking the same proto). The training-thread calls must never wait."""
 
 import logging
-import threading
 import time
 import unittest
 from concurrent import futures
@@ -62,7 +61,8 @@ class DeadSidecarTest(unittest.TestCase):
 class SlowSidecar:
     """Accepts Attach and handles 20 messages per second (a sidecar busy with an O(N³) solve)."""
 
-    def __init__(self) -> None:
+    def __init__(self, **limits: int) -> None:
+        self.limits = {"max_chunk_bytes": 16 << 20, **limits}
         self.received: list[str] = []
         self.header_steps: list[int] = []
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
@@ -79,7 +79,7 @@ class SlowSidecar:
             kind = msg.WhichOneof("kind")
             self.received.append(kind)
             if kind == "start":
-                yield pb.SidecarMessage(accepted=pb.RunAccepted(run_id=msg.start.run_id, max_chunk_bytes=16 << 20))
+                yield pb.SidecarMessage(accepted=pb.RunAccepted(run_id=msg.start.run_id, **self.limits))
             elif kind == "header":
                 self.header_steps.append(msg.header.step)
             elif kind == "end":
@@ -119,6 +119,28 @@ class SlowSidecarTest(unittest.TestCase):
             self.assertEqual(slow.received[-1], "finish")
         finally:
             slow.server.stop(0)
+
+
+class LimitsTest(unittest.TestCase):
+    def test_snapshots_over_the_sidecars_limits_are_not_sent(self) -> None:
+        # RunAccepted says: at most 600 KiB per snapshot. A 1 MiB snapshot never leaves; a small one does.
+        sidecar = SlowSidecar(max_snapshot_bytes=600 << 10)
+        try:
+            spec = RunSpec(run_id="limits", num_samples=4, num_outputs=2, learning_rate=0.1)
+            with support.LogCapture() as logs:
+                client = SidecarClient(f"127.0.0.1:{sidecar.port}", spec, max_queued_snapshots=3)
+                client.submit(snapshot(1))
+                client.submit(snapshot(2))
+                client.submit(snapshot(3, cols=1024))
+                self.assertTrue(client.flush(timeout=20))
+                client.close(timeout=10)
+            self.assertEqual(client.stats.snapshots_too_large, 2)
+            self.assertEqual(sidecar.header_steps, [3])
+            errors = logs.messages(logging.ERROR)
+            self.assertEqual(len(errors), 1, errors)  # logged once
+            self.assertIn("1048576 bytes is over the sidecar's max snapshot bytes 614400", errors[0])
+        finally:
+            sidecar.server.stop(0)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,9 @@ class Crc32cTest(unittest.TestCase):
 
     def test_vectorised_matches_byte_loop(self) -> None:
         rng = np.random.default_rng(5)
-        # Around the vectorised threshold (16 KiB), odd lengths (padding) and several segments.
-        for n in (0, 1, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 3, 70_001):
+        # Around the vectorised threshold (256 bytes), lengths that are not a multiple of the 64-byte lanes or
+        # whose lane count is not a power of two (left padding), one exact power of two, and a few MiB.
+        for n in (0, 1, 255, 256, 257, 4096, 70_001, 3 * (1 << 20) + 5):
             data = rng.integers(0, 256, n, dtype=np.uint8).tobytes()
             self.assertEqual(crc32c(data), crc32c_bytewise(data), n)
 

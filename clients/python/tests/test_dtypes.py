@@ -4,7 +4,7 @@ import unittest
 
 import numpy as np
 
-import support  # noqa: F401  (import path)
+import support  # noqa: F401  (puts src on the import path)
 from ntk_sidecar.dtypes import decode, encode, from_bf16_bits, round_trip, to_bf16_bits
 
 

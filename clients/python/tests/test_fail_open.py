@@ -36,7 +36,7 @@ class FailOpenTest(unittest.TestCase):
         client = SidecarClient(sidecar.target, ntk.run_spec(run_id, learning_rate=0.05),
                                backoff_initial_s=0.05, backoff_max_s=0.5)
         opt = torch.optim.SGD(model.parameters(), lr=0.05)
-        monitor = SidecarMonitor(client, ntk.snapshot, snapshot_every=20, scalars_every=1)
+        monitor = SidecarMonitor(client, ntk.snapshot, snapshot_every=20, scalars_every=1, scalars_interval_s=0)
         step = 0
         worst_step = 0.0
 

@@ -45,7 +45,7 @@ def snapshot_fn(step, train_loss, **header):
 class MonitorTest(unittest.TestCase):
     def test_cadence(self) -> None:
         client = FakeClient()
-        monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=5, scalars_every=2)
+        monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=5, scalars_every=2, scalars_interval_s=0)
         for step in range(1, 13):
             self.assertFalse(monitor.on_step(step, loss=1.0 / step, learning_rate=0.1))
         self.assertEqual(client.snapshots, [1, 6, 11])  # first step, then every 5
@@ -54,6 +54,25 @@ class MonitorTest(unittest.TestCase):
         self.assertEqual(monitor.snapshots_taken, 3)
         monitor.on_step(13, loss=None)  # no loss: no scalars (a 0 or NaN loss would be data)
         self.assertEqual(len(client.scalars), 6)
+
+    def test_scalars_rate_is_capped_in_time(self) -> None:
+        now = [0.0]
+        client = FakeClient()
+        monitor = SidecarMonitor(client, None, scalars_every=1, scalars_interval_s=1.0, clock=lambda: now[0])
+        for step in range(1, 11):
+            now[0] = 0.3 * step  # 0.3 s per step: at most one Scalars per second
+            monitor.on_step(step, 0.5)
+        self.assertEqual([s for s, _, _ in client.scalars], [1, 5, 9])  # t = 0.3, 1.5, 2.7
+        monitor.on_step(11, float("nan"))  # divergence is news: sent at once
+        self.assertEqual(client.scalars[-1][0], 11)
+
+    def test_no_snapshots_for_a_refused_client(self) -> None:
+        client = FakeClient()
+        client.disabled = "RunStart refused: INVALID_ARGUMENT"
+        monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=1)
+        for step in range(1, 5):
+            monitor.on_step(step, 1.0)
+        self.assertEqual((client.snapshots, monitor.snapshots_taken), ([], 0))
 
     def test_enforced_stop(self) -> None:
         client = FakeClient()
@@ -100,7 +119,8 @@ class MonitorTest(unittest.TestCase):
 class CallbackLogicTest(unittest.TestCase):
     def test_lightning(self) -> None:
         client = FakeClient()
-        cb = LightningLogic(SidecarMonitor(client, snapshot_fn, snapshot_every=100, scalars_every=1))
+        cb = LightningLogic(SidecarMonitor(client, snapshot_fn, snapshot_every=100, scalars_every=1,
+                                           scalars_interval_s=0))
         trainer = SimpleNamespace(global_step=0, should_stop=False,
                                   optimizers=[SimpleNamespace(param_groups=[{"lr": 0.03}])])
         for step in range(1, 4):
@@ -117,7 +137,8 @@ class CallbackLogicTest(unittest.TestCase):
 
     def test_huggingface(self) -> None:
         client = FakeClient()
-        cb = HuggingFaceLogic(SidecarMonitor(client, snapshot_fn, snapshot_every=100, scalars_every=1))
+        cb = HuggingFaceLogic(SidecarMonitor(client, snapshot_fn, snapshot_every=100, scalars_every=1,
+                                             scalars_interval_s=0))
         state, control = SimpleNamespace(global_step=1), SimpleNamespace(should_training_stop=False)
         sched = SimpleNamespace(get_last_lr=lambda: [0.002])
         cb.on_step_end(None, state, control, lr_scheduler=sched)
@@ -136,7 +157,7 @@ class CallbackLogicTest(unittest.TestCase):
 
     def test_keras(self) -> None:
         client = FakeClient()
-        cb = KerasLogic(SidecarMonitor(client, None, scalars_every=1))
+        cb = KerasLogic(SidecarMonitor(client, None, scalars_every=1, scalars_interval_s=0))
         cb.model = SimpleNamespace(stop_training=False, optimizer=SimpleNamespace(learning_rate=np.float32(0.01)))
         for batch in (0, 1, 0):  # `batch` restarts each epoch; steps keep counting
             cb.on_train_batch_end(batch, {"loss": np.float32(0.75)})
@@ -163,7 +184,7 @@ class RealFrameworkTest(unittest.TestCase):
     def test_transformers_callback(self) -> None:
         transformers = support.require("transformers", "transformers")
         client = FakeClient()
-        cb = transformers_callback(SidecarMonitor(client, None, scalars_every=1))
+        cb = transformers_callback(SidecarMonitor(client, None, scalars_every=1, scalars_interval_s=0))
         self.assertIsInstance(cb, transformers.TrainerCallback)
         control = transformers.TrainerControl()
         client.decision = stop(1)

@@ -110,7 +110,7 @@ class ServerKernelTest(unittest.TestCase):
         client = SidecarClient(self.target, ntk.run_spec(f"py-budget-{time.monotonic_ns()}", learning_rate=0.1,
                                                          max_steps=25))
         opt = torch.optim.SGD(self.model.parameters(), lr=0.0)  # lr 0: the shared model stays as it is
-        with SidecarMonitor(client, ntk.snapshot, snapshot_every=10, scalars_every=1) as monitor:
+        with SidecarMonitor(client, ntk.snapshot, snapshot_every=10, scalars_every=1, scalars_interval_s=0) as monitor:
             for step in range(1, 2001):
                 loss = self.model(self.x).pow(2).mean()
                 opt.zero_grad()
@@ -131,7 +131,8 @@ class ServerKernelTest(unittest.TestCase):
         ntk = TorchNtk(self.model, self.x, mode="logits", loss="mse")
         client = SidecarClient(self.target, ntk.run_spec(f"py-shadow-{time.monotonic_ns()}", learning_rate=0.1,
                                                          max_steps=5, policy="shadow"))
-        with support.LogCapture() as logs, SidecarMonitor(client, ntk.snapshot, snapshot_every=5, scalars_every=1) as monitor:
+        monitor = SidecarMonitor(client, ntk.snapshot, snapshot_every=5, scalars_every=1, scalars_interval_s=0)
+        with support.LogCapture() as logs, monitor:
             for step in range(1, 61):
                 self.assertFalse(monitor.on_step(step, 0.5, learning_rate=0.1))
                 if step == 30:
@@ -188,7 +189,7 @@ class ReadmeExampleTest(unittest.TestCase):
         self.assertEqual(monitor.snapshots_taken, 1)   # 32 steps, a snapshot at step 1 (then every 200)
         self.assertEqual(stats.snapshots_sent, 1)
         self.assertEqual(stats.snapshots_rejected, 0)
-        self.assertGreaterEqual(stats.scalars_sent, 3)
+        self.assertGreaterEqual(stats.scalars_sent, 1)  # every 10 steps, at most once a second
 
 
 if __name__ == "__main__":

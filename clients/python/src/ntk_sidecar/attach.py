@@ -26,6 +26,7 @@ def attach(
     spec: RunSpec | None = None,
     snapshot_every: int = 200,
     scalars_every: int = 10,
+    scalars_interval_s: float = 1.0,
     shadow: bool = False,
     sync: Any = None,
     client_options: dict[str, Any] | None = None,
@@ -45,4 +46,4 @@ def attach(
     client = SidecarClient(target, spec, **(client_options or {}))
     snapshot_fn = source.snapshot if source is not None else None
     return SidecarMonitor(client, snapshot_fn, snapshot_every=snapshot_every, scalars_every=scalars_every,
-                          shadow=shadow, sync=sync)
+                          scalars_interval_s=scalars_interval_s, shadow=shadow, sync=sync)

@@ -25,7 +25,8 @@ import grpc
 from ._proto import NtkSidecarStub, pb
 from .decision import Decision
 from .messages import DEFAULT_CHUNK_BYTES, RunSpec, RunStatus, run_end, run_start, scalars, snapshot_messages
-from .snapshot import Snapshot
+from .dtypes import ITEMSIZE
+from .snapshot import COLUMN_KINDS, Snapshot
 
 LOG = logging.getLogger("ntk_sidecar")
 
@@ -37,7 +38,7 @@ _FATAL_AT_START = {
     grpc.StatusCode.PERMISSION_DENIED,
     grpc.StatusCode.UNAUTHENTICATED,
 }
-_POLL_S = 0.1  # how often a waiting request generator checks that its stream is still alive
+_POLL_S = 1.0  # how often a waiting request generator re-checks its stream (it is also woken when it dies)
 
 
 @dataclass
@@ -260,6 +261,8 @@ class SidecarClient:
         if self._thread.is_alive():
             self._finished.wait(timeout)
         self._stopped.set()
+        with self._lock:
+            self._lock.notify_all()  # wake a request generator waiting for items
         session = self._session
         if session is not None:
             session.dead.set()
@@ -369,10 +372,15 @@ class SidecarClient:
         limit = accepted.max_snapshot_bytes
         rows = max((t.rows for t in snapshot.tensors if t.kind != "logits"), default=0)
         problem = None
+        # The smallest chunk of a tensor: one column of all rows (Jacobian, sketch) or one row (Gram, logits).
+        unit = max((t.rows if t.kind in COLUMN_KINDS else t.cols) * ITEMSIZE[t.dtype] for t in snapshot.tensors) \
+            if snapshot.tensors else 0
         if limit and snapshot.nbytes > limit:
             problem = f"{snapshot.nbytes} bytes is over the sidecar's max snapshot bytes {limit}"
         elif accepted.max_rows and rows > accepted.max_rows:
             problem = f"{rows} rows is over the sidecar's max rows {accepted.max_rows}"
+        elif unit > chunk_bytes:
+            problem = f"one column or row takes {unit} bytes, over the chunk limit of {chunk_bytes} bytes"
         if problem is None:
             return True
         self.stats.snapshots_too_large += 1

@@ -2,10 +2,12 @@
 
 The register update is linear over GF(2): with raw(r, d) the table loop from register r and no final XOR,
     raw(r, d1 || d2) = shift_{|d2|}(raw(r, d1)) XOR raw(0, d2),
-and leading zero bytes leave raw(0, .) unchanged. So the data is left-padded to S segments of L bytes, the S
-values raw(0, segment) are computed side by side (slicing-by-4: one numpy step per 4-byte word position, all
-segments at once), and folded left to right with the "shift by L zero bytes" operator. The initial register
-0xFFFFFFFF contributes shift_n(0xFFFFFFFF). `crc32c_bytewise` is the plain byte loop, kept as the oracle.
+and leading zero bytes leave raw(0, .) unchanged. So the data is left-padded to a power-of-two number S of
+64-byte segments; the S values raw(0, segment) are computed side by side (slicing-by-4: 16 numpy steps, one per
+4-byte word, all segments at once), then folded pairwise in log2(S) vectorised levels (left half shifted by the
+right half's length, XOR the right half). The initial register 0xFFFFFFFF contributes shift_n(0xFFFFFFFF).
+Few, wide numpy operations keep it cheap for the small chunks of a Gram (~1 ms per 200 KiB) as well as for
+4 MiB ones. `crc32c_bytewise` is the plain byte loop, kept as the oracle.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import numpy as np
 
 POLY = 0x82F63B78
 _MASK = 0xFFFFFFFF
-_SEGMENT = 1024  # bytes per segment; a multiple of 4
 
 
 def _tables() -> np.ndarray:
@@ -81,34 +82,50 @@ def _byte_tables(op: list[int]) -> list[list[int]]:
     return out
 
 
-_SHIFT_SEGMENT = _byte_tables([_shift(1 << b, _SEGMENT) for b in range(32)])
+_SEGMENT = 64  # bytes per lane; a multiple of 4
+_SHIFT_TABLES: dict[int, np.ndarray] = {}
+
+
+def _shift_tables(nbytes: int) -> np.ndarray:
+    """(4, 256) uint32 byte tables of "shift by nbytes zero bytes", cached per length."""
+    tables = _SHIFT_TABLES.get(nbytes)
+    if tables is None:
+        tables = np.array(_byte_tables([_shift(1 << b, nbytes) for b in range(32)]), dtype=np.uint32)
+        _SHIFT_TABLES[nbytes] = tables
+    return tables
+
+
+def _apply_tables(tables: np.ndarray, v: np.ndarray) -> np.ndarray:
+    m8 = np.uint32(0xFF)
+    return (tables[0][v & m8] ^ tables[1][(v >> np.uint32(8)) & m8] ^ tables[2][(v >> np.uint32(16)) & m8]
+            ^ tables[3][v >> np.uint32(24)])
 
 
 def crc32c(data: bytes | bytearray | memoryview | np.ndarray) -> int:
-    """CRC-32C of the bytes of `data` (an ndarray counts as its raw C-order bytes). ~15 ms per 4 MiB here."""
+    """CRC-32C of the bytes of `data` (an ndarray counts as its raw C-order bytes)."""
     if isinstance(data, np.ndarray):
         buf = np.ascontiguousarray(data).reshape(-1).view(np.uint8)
     else:
         buf = np.frombuffer(data, dtype=np.uint8)
     n = buf.size
-    if n < 16 * _SEGMENT:
+    if n < 4 * _SEGMENT:
         return crc32c_bytewise(buf.tobytes())
-    segments = -(-n // _SEGMENT)
+    segments = 1 << (-(-n // _SEGMENT) - 1).bit_length()  # next power of two
     padded = np.zeros(segments * _SEGMENT, dtype=np.uint8)
     padded[segments * _SEGMENT - n:] = buf
     # words[j] = little-endian word j of every segment: contiguous per step.
     words = np.ascontiguousarray(padded.view("<u4").reshape(segments, _SEGMENT // 4).T)
-    t0, t1, t2, t3 = _T[0], _T[1], _T[2], _T[3]
     reg = np.zeros(segments, dtype=np.uint32)
-    m8 = np.uint32(0xFF)
+    t = _T[::-1]  # slicing-by-4 reads the lowest byte through the table of the longest shift
     for word in words:
         reg ^= word
-        reg = t3[reg & m8] ^ t2[(reg >> np.uint32(8)) & m8] ^ t1[(reg >> np.uint32(16)) & m8] ^ t0[reg >> np.uint32(24)]
-    s0, s1, s2, s3 = _SHIFT_SEGMENT
-    acc = 0
-    for r in reg.tolist():
-        acc = s0[acc & 0xFF] ^ s1[(acc >> 8) & 0xFF] ^ s2[(acc >> 16) & 0xFF] ^ s3[acc >> 24] ^ r
-    return (_shift(_MASK, n) ^ acc) ^ _MASK
+        reg = _apply_tables(t, reg)
+    length = _SEGMENT
+    while reg.size > 1:
+        pairs = reg.reshape(-1, 2)
+        reg = _apply_tables(_shift_tables(length), pairs[:, 0]) ^ pairs[:, 1]
+        length *= 2
+    return (_shift(_MASK, n) ^ int(reg[0])) ^ _MASK
 
 
 # RFC 3720 (iSCSI) appendix B.4 vectors and the "123456789" check value.

@@ -154,7 +154,7 @@ class JaxNtk:
                 g = gram_from_blocks([(o, np.asarray(b)) for o, b in blocks])
                 xp: Any = np
             else:
-                x64 = bool(self.jax.config.read("jax_enable_x64"))
+                x64 = self.jax.dtypes.canonicalize_dtype(np.float64) == np.float64  # jax_enable_x64 is on
                 g = gram_from_blocks(blocks, xp=self.jnp, matmul=self._matmul,
                                      dtype=self.jnp.float64 if x64 else self.jnp.float32)
                 xp = self.jnp

@@ -1,6 +1,7 @@
 """SidecarMonitor: the framework-free step logic every callback shares, and the plain-loop helper.
 
-Per training step (`on_step`): queue Scalars every `scalars_every` steps, take a snapshot every
+Per training step (`on_step`): queue Scalars every `scalars_every` steps but at most once per
+`scalars_interval_s` seconds (a non-finite loss goes at once: it means divergence), take a snapshot every
 `snapshot_every` steps (and at the first step, so the run has its initial kernel), then answer "stop now?"
 from the latest decision. In shadow mode (the monitor's `shadow=True`, or a decision with enforced=false from a
 shadow policy) a STOP is logged once with its step and reason and training goes on. With `sync` (e.g.
@@ -16,6 +17,7 @@ shadow policy) a STOP is logged once with its step and reason and training goes 
 from __future__ import annotations
 
 import logging
+import math
 import time
 from typing import Any, Callable, Protocol
 
@@ -49,9 +51,11 @@ class SidecarMonitor:
         *,
         snapshot_every: int = 200,
         scalars_every: int = 10,
+        scalars_interval_s: float = 1.0,
         shadow: bool = False,
         sync: Callable[[bool], bool] | None = None,
         logger: logging.Logger | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if snapshot_every < 1 or scalars_every < 1:
             raise ValueError(f"snapshot_every = {snapshot_every}, scalars_every = {scalars_every}; both must be >= 1")
@@ -59,10 +63,16 @@ class SidecarMonitor:
         self.snapshot_fn = snapshot_fn
         self.snapshot_every = snapshot_every
         self.scalars_every = scalars_every
+        # Each Scalars message costs the sender ~0.5 ms of CPU in grpcio: a fast loop (1 ms steps) sending every
+        # 10 steps would spend ~5 % of a core on them, so the rate is capped in time as well.
+        self.scalars_interval_s = scalars_interval_s
+        self.clock = clock
+        self._last_scalars_at: float | None = None
         self.shadow = shadow
         self.sync = sync
         self.log = logger or LOG
         self.last_snapshot_step: int | None = None
+        self._next_snapshot_step = -math.inf         # the first on_step takes one (the run's initial kernel)
         self.stop_step: int | None = None          # step at which on_step returned True
         self.stop_decision: Decision | None = None
         self.would_stop_step: int | None = None    # shadow mode: step at which a STOP was first seen
@@ -73,37 +83,59 @@ class SidecarMonitor:
 
     def on_step(self, step: int, loss: float | None = None, *, learning_rate: float = 0.0, samples_seen: int = 0,
                 compute_spent: float = 0.0, evals: dict[str, float] | None = None) -> bool:
-        """Call once per optimizer step, after it; True means "stop training now"."""
+        """Call once per optimizer step, after it; True means "stop training now".
+
+        Written for the common case (no snapshot, no scalars, no STOP): a few comparisons, no function calls.
+        It runs right after the framework's step, with the interpreter's caches cold, where every call costs."""
         client = self.client
         if client is not None and not self._closed:
-            loss_value = as_float(loss)
-            if loss_value is not None and step % self.scalars_every == 0:
-                client.send_scalars(step, loss_value, learning_rate, samples_seen, compute_spent, evals)
-            due = self.last_snapshot_step is None or step - self.last_snapshot_step >= self.snapshot_every
-            if self.snapshot_fn is not None and due:
-                started, started_cpu = time.perf_counter(), time.thread_time()
-                snapshot = self.snapshot_fn(step, loss_value, learning_rate=learning_rate,
-                                            samples_seen=samples_seen, compute_spent=compute_spent)
-                self.snapshot_seconds += time.perf_counter() - started
-                self.snapshot_cpu_seconds += time.thread_time() - started_cpu
-                self.snapshots_taken += 1
-                self.last_snapshot_step = step
-                client.submit(snapshot)
-        stop = self._local_stop(step)
+            if loss is not None:
+                if type(loss) is not float:
+                    loss = as_float(loss)
+                # A non-finite loss (x != x is NaN) goes at once: divergence is news.
+                if loss is not None and (step % self.scalars_every == 0 or loss != loss or abs(loss) == math.inf):
+                    if self._scalars_due(loss):
+                        client.send_scalars(step, loss, learning_rate, samples_seen, compute_spent, evals)
+            if step >= self._next_snapshot_step and self.snapshot_fn is not None:
+                self._snapshot(client, step, loss, learning_rate, samples_seen, compute_spent)
+        d = client.decision if client is not None else None
+        stop = d is not None and d.action == "STOP" and self._confirm(d, step)
         if self.sync is not None:
             stop = self.sync(stop)
         if stop and self.stop_step is None:
             self.stop_step = step
-            d = self.client.decision if self.client is not None else None
             self.stop_decision = d
             self.log.warning("ntk-sidecar: stopping at step %d: %s", step,
                              d.describe() if d is not None else "rank 0 received STOP from the sidecar")
         return stop
 
-    def _local_stop(self, step: int) -> bool:
-        d = self.client.decision if self.client is not None else None
-        if d is None or not d.stop:
+    def _snapshot(self, client: _Client, step: int, loss: float | None, learning_rate: float, samples_seen: int,
+                  compute_spent: float) -> None:
+        self._next_snapshot_step = step + self.snapshot_every
+        self.last_snapshot_step = step
+        # A client the sidecar refused (client.disabled) would drop the snapshot: do not spend the Jacobian.
+        if getattr(client, "disabled", None) is not None:
+            return
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        snapshot = self.snapshot_fn(step, loss, learning_rate=learning_rate, samples_seen=samples_seen,  # type: ignore[misc]
+                                    compute_spent=compute_spent)
+        self.snapshot_seconds += time.perf_counter() - started
+        self.snapshot_cpu_seconds += time.thread_time() - started_cpu
+        self.snapshots_taken += 1
+        client.submit(snapshot)
+
+    def _scalars_due(self, loss: float) -> bool:
+        """Called on a scalars step: True unless the last Scalars went out less than scalars_interval_s ago."""
+        if not math.isfinite(loss):
+            return True
+        now = self.clock()
+        if self._last_scalars_at is not None and now - self._last_scalars_at < self.scalars_interval_s:
             return False
+        self._last_scalars_at = now
+        return True
+
+    def _confirm(self, d: Decision, step: int) -> bool:
+        """A STOP decision: True when it is to be obeyed, else (shadow mode) log it once and go on."""
         if d.enforced and not self.shadow:
             return True
         if self.would_stop_step is None:
