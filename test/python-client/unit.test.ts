@@ -1,14 +1,14 @@
 /**
- * ntk_sidecar (clients/python) tests that need no sidecar: wire dtypes, CRC-32C, layout, the (seed, block) sketch
- * rule, message building, generated files up to date, fail-open against a dead and a slow sidecar, the torch
- * adapter against float64 references, the monitor and framework callbacks, the JAX adapter's framework-free parts.
+ * ntk_sidecar (clients/python) tests that need neither a sidecar nor torch: wire dtypes, CRC-32C, layout, the
+ * (seed, block) sketch rule, message building, generated files up to date, fail-open against a dead, a slow and a
+ * limiting sidecar (minimal grpcio servers), the monitor and the framework callbacks.
  */
 import { beforeAll, describe, it } from 'vitest';
 import { expectNoProblem, expectPassed, pythonProblem, runPythonTests, type PythonRun } from './pythonTests.js';
 
 const MODULES = [
   'test_dtypes', 'test_crc32c', 'test_layout', 'test_sketch', 'test_messages', 'test_generated',
-  'test_client_offline', 'test_torch_adapter', 'test_monitor_callbacks', 'test_jax_parts',
+  'test_client_offline', 'test_monitor_callbacks',
 ];
 
 let problem: string | undefined;
@@ -22,6 +22,6 @@ beforeAll(async () => {
 describe('ntk_sidecar Python client: unit tests', () => {
   it('pass (optional frameworks skip loudly)', () => {
     expectNoProblem(problem);
-    expectPassed(run, 40);
+    expectPassed(run, 35);
   });
 });
