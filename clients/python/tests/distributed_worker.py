@@ -45,7 +45,8 @@ def main() -> None:
         probe = torch.randn(8, 6, generator=torch.Generator().manual_seed(1))
         ntk = TorchNtk(model, probe, mode="gram")
         client = SidecarClient(a.target, ntk.run_spec(a.run_id, job_id=a.run_id + "-job", rank=0, world_size=a.world,
-                                                      learning_rate=0.05, max_steps=a.max_steps))
+                                                      learning_rate=0.05, max_steps=a.max_steps,
+                                                      warmup_steps=a.max_steps))  # only the budget can STOP
         snapshot_fn = ntk.snapshot
     monitor = SidecarMonitor(client, snapshot_fn, snapshot_every=10, scalars_every=1, scalars_interval_s=0,
                              sync=DistributedStop().sync)

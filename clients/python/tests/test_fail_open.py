@@ -33,7 +33,8 @@ class FailOpenTest(unittest.TestCase):
         y = torch.randn(8, 3, generator=torch.Generator().manual_seed(13))
         ntk = TorchNtk(model, x, probe_targets=y, mode="gram", loss="mse")
         run_id = f"py-fail-open-{time.monotonic_ns()}"
-        client = SidecarClient(sidecar.target, ntk.run_spec(run_id, learning_rate=0.05),
+        # A warm-up longer than the run: no STOP from the sidecar's policy (on_step must stay False).
+        client = SidecarClient(sidecar.target, ntk.run_spec(run_id, learning_rate=0.05, warmup_steps=10**9),
                                backoff_initial_s=0.05, backoff_max_s=0.5)
         opt = torch.optim.SGD(model.parameters(), lr=0.05)
         monitor = SidecarMonitor(client, ntk.snapshot, snapshot_every=20, scalars_every=1, scalars_interval_s=0)

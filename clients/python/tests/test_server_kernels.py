@@ -107,8 +107,9 @@ class ServerKernelTest(unittest.TestCase):
 
     def test_budget_stop_reaches_the_loop(self) -> None:
         ntk = TorchNtk(self.model, self.x, mode="gram")
+        # warmup_steps = max_steps: no STOP of the sidecar's stopping policy can come first (budget precedes it).
         client = SidecarClient(self.target, ntk.run_spec(f"py-budget-{time.monotonic_ns()}", learning_rate=0.1,
-                                                         max_steps=25))
+                                                         max_steps=25, warmup_steps=25))
         opt = torch.optim.SGD(self.model.parameters(), lr=0.0)  # lr 0: the shared model stays as it is
         with SidecarMonitor(client, ntk.snapshot, snapshot_every=10, scalars_every=1, scalars_interval_s=0) as monitor:
             for step in range(1, 2001):
