@@ -1,0 +1,77 @@
+"""The sidecar under test as a child process: `ntk-sidecar serve` from this checkout (node + tsx), on ports it
+picks itself, with a policy file that defines the `shadow` policy the benchmark runs select."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+# `shadow`: the default policy, decisions computed and exported but never enforced. `shadow-absdrift`: a candidate
+# evaluated beside it (harness.VARIANT_POLICY): the relative kernel-velocity guard (velocityRel 0.05) made inert.
+POLICIES = {"policies": {"shadow": {"enforced": False},
+                         "shadow-absdrift": {"extends": "shadow", "stopping": {"velocityRel": 0.99}}}}
+READY = re.compile(r"serving gRPC on (\S+), metrics on (http://\S+)/metrics")
+
+
+class Sidecar:
+    def __init__(self, backend: str = "reference", workers: int = 1) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="ntk-bench-stopping-"))
+        (self.dir / "policy.json").write_text(json.dumps(POLICIES))
+        self.backend = backend
+        self.workers = workers
+        self.target = ""
+        self.metrics_url = ""
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout: float = 120.0) -> "Sidecar":
+        cmd = ["node", "--import", "tsx", "src/cli/main.ts", "serve", "--grpc-addr", "127.0.0.1:0",
+               "--metrics-addr", "127.0.0.1:0", "--policy", str(self.dir / "policy.json"),
+               "--data-dir", str(self.dir / "data"), "--backend", self.backend]
+        env = {**os.environ, "NTK_SIDECAR_COMPUTE_WORKERS": str(self.workers)}
+        self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._ready.wait(timeout):
+            self.stop()
+            raise RuntimeError("sidecar did not start:\n" + "\n".join(self.lines[-20:]))
+        return self
+
+    def _read(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip())
+            del self.lines[:-500]  # keep the tail for error messages
+            m = READY.search(line)
+            if m:
+                self.target, self.metrics_url = m.group(1), m.group(2)
+                self._ready.set()
+
+    def metrics(self) -> str:
+        with urllib.request.urlopen(f"{self.metrics_url}/metrics", timeout=10) as r:
+            return r.read().decode()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def metric_value(text: str, name: str, run_id: str) -> float | None:
+    """The value of `name{...run_id="<run_id>"...}` in Prometheus text, or None."""
+    for line in text.splitlines():
+        if line.startswith(name + "{") and f'run_id="{run_id}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return None
