@@ -1,12 +1,13 @@
 """One benchmark run: train a task to its full budget with the sidecar attached in SHADOW mode through the
 project's PyTorch client, and record everything needed to know the outcome of stopping at any step.
 
-Per task the sidecar sees three runs:
-  <task>-calib   one Gram snapshot of the untrained network; its GN sharpness λ₀ sets the learning rate;
-  <task>-kernel  the training run with Gram snapshots (TorchNtk mode="gram") and logits;
+Per task the sidecar sees four runs:
+  <task>-calib   one Gram snapshot of the untrained network; its λ_max sets λ₀ and so the learning rate;
+  <task>-kernel  the training run with Gram snapshots (TorchNtk mode="gram") and logits, policy `shadow`;
+  <task>-variant the same messages (the same Snapshot objects, through Tee) under the candidate policy;
   <task>-logits  the same training, at the same time, fed only the probe logits (TorchNtk mode="logits"): the
                  sidecar's logits-only mode on exactly the same trajectory.
-Both training runs select the policy `shadow` (RunStart.policy), so every STOP is computed and exported but not
+The training runs select shadow policies (RunStart.policy), so every STOP is computed and exported but not
 enforced, and training goes to the end. After each snapshot the harness waits for the decisions (client.flush)
 so that a decision is attributed to the step it was taken at, and reads GetRun's diagnostics (the guards).
 
