@@ -106,7 +106,9 @@ export function analyzeSnapshot(input: AnalyzeInput, history: AnalysisHistory): 
   const { eigenvalues: lambda, vectors, computedPairs: pairs } = full.spectrum;
   const residual = residualDiagnostics({ lambda, vectors, pairs, size: full.size, r, outputs: setup.outputs, kernel: full.kernel });
   diagnostics.residual = residual;
-  const eta = etaEff({ kind: setup.optimizer.kind, lr: input.learningRate, momentum: setup.optimizer.momentum });
+  // No learning rate (0 or unknown): no kernel-GD dynamics to predict, only the static residual diagnostics.
+  const lr = input.learningRate;
+  const eta = lr > 0 ? etaEff({ kind: setup.optimizer.kind, lr, momentum: setup.optimizer.momentum }) : undefined;
   const cL = setup.lossScale;
   const prev = history.prevResidual;
   if (mse && cL > 0 && eta !== undefined && prev && prev.size === full.size && step > prev.step) {
@@ -116,7 +118,7 @@ export function analyzeSnapshot(input: AnalyzeInput, history: AnalysisHistory): 
   }
   next.prevResidual = { step, r, lambda, vectors, pairs, size: full.size };
 
-  if (mse && !(cL > 0)) return { diagnostics, history: next };
+  if ((mse && !(cL > 0)) || !(lr > 0)) return { diagnostics, history: next };
   const c = modalCoefficients(vectors, pairs, full.size, r);
   const coeff2 = c.map((v) => v * v);
   let norm2 = 0;

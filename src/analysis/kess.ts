@@ -144,7 +144,8 @@ export function kessK4(curve: LossCurve | ((s: number) => number), opts: KessK4O
   let hi = -Infinity;
   for (let j = 0; j < points; j++) {
     const y = L(10 ** (x0 + ((x1 - x0) * j) / (points - 1)));
-    if (!Number.isFinite(y)) throw new RangeError(`kessK4: loss is not finite (${y}) at grid point ${j}`);
+    // A diverging prediction (discrete GD past the stability edge) has no knee: K4 is report-only, so say nothing.
+    if (!Number.isFinite(y)) return undefined;
     ys[j] = y;
     if (y < lo) lo = y;
     if (y > hi) hi = y;

@@ -17,7 +17,9 @@ export function observedKess(losses: readonly LossPoint[], at: { step: number; h
   const kessStep = kessK2(fit.curve, { rho: at.rho, s0: 0, L0, sMax: Math.max(at.step, 1) });
   return {
     kessStep,
-    lossNow,
+    // Both ends of the horizon gain come from the same fitted curve: comparing the smoothed data now with the fit
+    // later reads the fit's offset from the data as a (possibly negative) gain.
+    lossNow: fit.curve.loss(at.step),
     lossAtHorizon: fit.curve.loss(at.step + at.horizon),
     gainPerStep: fit.curve.gain(at.step),
   };

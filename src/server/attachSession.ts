@@ -334,6 +334,7 @@ export class AttachSession {
           budgetStep: run.start.budget?.max_steps || undefined,
         },
       });
+      if (analysis.analysisError) this.ctx.log('warn', `run ${run.id}: snapshot ${header.snapshot_id} accepted without its training-dynamics diagnostics: ${analysis.analysisError}`);
       const backend = this.ctx.pool.backend;
       this.ctx.metrics.analysisDuration.observe({ stage: 'accumulate', backend }, analysis.accumulateSeconds);
       this.ctx.metrics.analysisDuration.observe({ stage: 'spectrum', backend }, analysis.spectrumSeconds);

@@ -95,6 +95,7 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
   const spectra: KernelSpectrum[] = [];
   const t0 = performance.now();
   let diagnostics: SnapshotDiagnostics = { snapshotId: context.snapshotId, step: context.step, trainLoss: context.trainLoss };
+  let analysisError: string | undefined;
   if (kernel && finite) {
     const eps = epsSrc(plan.kernel!.dtype);
     const common = { samples: plan.samples, epsSrc: eps, exactMax: plan.exactMax, topK: plan.topK, vectors: true };
@@ -109,32 +110,38 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
       spectra.push({ kernel: 'traced', ...traced.spectrum });
     }
     const kind = plan.kernel!.kind;
-    const analyzed = analyzeSnapshot(
-      {
-        setup: context.setup,
-        snapshotId: context.snapshotId,
-        step: context.step,
-        trainLoss: context.trainLoss,
-        learningRate: context.learningRate,
-        source: kind === 'TENSOR_KIND_SKETCH' ? 'sketch' : kind === 'TENSOR_KIND_GRAM' ? 'gram' : 'jacobian',
-        full: fullKernel ? head : undefined,
-        traced,
-        preconditioned: context.preconditioned,
-        logits: p.logits,
-        targets: context.targets,
-        observed: context.observed,
-        kess: context.kess,
-      },
-      histories.get(run) ?? {},
-    );
-    histories.set(run, analyzed.history);
-    diagnostics = analyzed.diagnostics;
+    // Diagnostics must never cost the snapshot: a failing analysis is reported, the spectrum still counts.
+    try {
+      const analyzed = analyzeSnapshot(
+        {
+          setup: context.setup,
+          snapshotId: context.snapshotId,
+          step: context.step,
+          trainLoss: context.trainLoss,
+          learningRate: context.learningRate,
+          source: kind === 'TENSOR_KIND_SKETCH' ? 'sketch' : kind === 'TENSOR_KIND_GRAM' ? 'gram' : 'jacobian',
+          full: fullKernel ? head : undefined,
+          traced,
+          preconditioned: context.preconditioned,
+          logits: p.logits,
+          targets: context.targets,
+          observed: context.observed,
+          kess: context.kess,
+        },
+        histories.get(run) ?? {},
+      );
+      histories.set(run, analyzed.history);
+      diagnostics = analyzed.diagnostics;
+    } catch (err) {
+      analysisError = err instanceof Error ? err.message : String(err);
+    }
     // Eigenvectors stay in the worker (the history holds them); only eigenvalues cross to the event loop.
     for (const s of spectra) delete s.vectors;
   }
   return {
     spectra,
     diagnostics,
+    analysisError,
     logits: p.logits,
     finite,
     accumulateSeconds: p.accumulateSeconds,

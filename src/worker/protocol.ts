@@ -44,6 +44,8 @@ export interface AnalysisContext {
 export interface SnapshotAnalysis {
   spectra: KernelSpectrum[];
   diagnostics: SnapshotDiagnostics;
+  /** Why the training-dynamics analysis failed, when it did; the snapshot and its spectrum still count. */
+  analysisError?: string;
   /** n×C logits (row-major float64), when sent. */
   logits?: Float64Array;
   /** false when any tensor held NaN or Inf; spectra are then empty. */

@@ -195,6 +195,31 @@ describe('Attach: complete runs', () => {
     await budget.finish();
   });
 
+  it('accepts a snapshot whose training-dynamics analysis cannot run (learning rate 0)', async () => {
+    const samples = 4;
+    const targets = new Uint8Array(Float64Array.of(1, 0, 1, 0).buffer);
+    const run = client.attach(runStart('no-lr', samples, 1, { learning_rate: 0, probe: { num_samples: samples, num_outputs: 1, targets: { dtype: 'DTYPE_F64', shape: [samples, 1], data: targets } } }));
+    const jac = Float64Array.from({ length: samples * 8 }, (_, i) => Math.cos(i));
+    for (let id = 1; id <= 2; id++) {
+      const res = await run.sendSnapshot({
+        id,
+        step: 10 * id,
+        trainLoss: 0.5,
+        learningRate: 0,
+        tensors: [
+          { kind: 'TENSOR_KIND_JACOBIAN', rows: samples, cols: 8, data: jac },
+          { kind: 'TENSOR_KIND_LOGITS', rows: samples, cols: 1, data: Float64Array.of(0.1, 0.2, 0.3, 0.4) },
+        ],
+      });
+      expect(res.ack.accepted, res.ack.message).toBe(true);
+      expect(res.decision).toBeDefined();
+    }
+    const d = (await client.getRun('no-lr')).latest!.diagnostics!;
+    expect(d.residual).toBeDefined(); // static residual diagnostics still computed
+    expect(d.prediction).toBeNull(); // no dynamics without a learning rate (absent message)
+    await run.finish();
+  });
+
   it('answers CheckStop for a job with one decision for all ranks', async () => {
     const samples = 4;
     const logits = { kind: 'TENSOR_KIND_LOGITS' as const, rows: samples, cols: 1, data: new Float32Array(samples) };
