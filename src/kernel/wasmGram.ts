@@ -21,6 +21,7 @@
 import { Code, SidecarError } from '../errors.js';
 import { checkAccumulateArgs, type GramBackend, type GramBlock } from './gramBackend.js';
 import { GRAM_WASM_BASE64 } from './wasm/gramWasm.js';
+import { WasmKernelModule, reserveWasmMemory, type WasmMemory } from '../wasmRuntime.js';
 
 export type WasmPrecision = 'f64' | 'f32';
 
@@ -36,19 +37,6 @@ const F32_PANEL_COLS = 256;
 const TILE_COLS = 256;
 /** Largest float64 accumulator band: bigger Grams (N > 2896) run their rows in bands of this many bytes. */
 const DEFAULT_ACC_BYTES = 64 * 1024 * 1024;
-const PAGE = 65536;
-
-/** The slice of the WebAssembly JS API used here (tsconfig has no DOM lib, and @types/node does not declare it). */
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { readonly exports: object };
-}
-const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 interface GramExports {
   memory: WasmMemory;
@@ -60,24 +48,11 @@ interface GramExports {
   gram_f32(pack: number, acc: number, np: number, kc: number, ib: number, ie: number, jb: number): void;
 }
 
-let bytes: Uint8Array | undefined;
-let compiled: object | undefined;
-
-/** The assembled gram.wat. */
-export function gramWasmBytes(): Uint8Array {
-  if (!bytes) bytes = Uint8Array.from(atob(GRAM_WASM_BASE64), (c) => c.charCodeAt(0));
-  return bytes;
-}
+const GRAM_MODULE = new WasmKernelModule<GramExports>(GRAM_WASM_BASE64);
 
 /** Whether this runtime has WebAssembly with 128-bit SIMD (the module validates). */
 export function wasmSimdSupported(): boolean {
-  return typeof wasmApi?.validate === 'function' && wasmApi.validate(gramWasmBytes());
-}
-
-function instantiate(): GramExports {
-  const api = wasmApi as WasmApi;
-  compiled ??= new api.Module(gramWasmBytes());
-  return new api.Instance(compiled).exports as GramExports;
+  return GRAM_MODULE.supported;
 }
 
 function roundUp(x: number, m: number): number {
@@ -116,7 +91,7 @@ export class WasmGramBackend implements GramBackend {
     this.maxAccBytes = maxAccBytes;
     if (opts.fallbackReason !== undefined) this.fallbackReason = opts.fallbackReason;
     this.name = `wasm-simd-${precision}`;
-    this.wasm = instantiate();
+    this.wasm = GRAM_MODULE.instantiate();
   }
 
   async accumulate(k: Float64Array, size: number, block: GramBlock, cols: number): Promise<void> {
@@ -131,7 +106,11 @@ export class WasmGramBackend implements GramBackend {
     const es = block.BYTES_PER_ELEMENT;
     const stageOff = roundUp(bandRows * np * 8, 16);
     const packOff = roundUp(stageOff + np * kc * es, 16);
-    this.reserve(wasm.memory, packOff + np * kc * (f64 ? 8 : 4));
+    try {
+      reserveWasmMemory(wasm.memory, packOff + np * kc * (f64 ? 8 : 4), `wasm Gram of size ${size}`);
+    } catch (err) {
+      throw new SidecarError(Code.RESOURCE_EXHAUSTED, (err as Error).message);
+    }
 
     const buf = wasm.memory.buffer;
     const acc = new Float64Array(buf, 0, bandRows * np);
@@ -160,20 +139,6 @@ export class WasmGramBackend implements GramBackend {
         const row = i * size;
         for (let j = i; j < size; j++) k[row + j] += acc[a + j];
       }
-    }
-  }
-
-  /** Grows the wasm memory to at least `need` bytes (it never shrinks; the high-water mark is kept). */
-  private reserve(memory: WasmMemory, need: number): void {
-    const have = memory.buffer.byteLength;
-    if (need <= have) return;
-    try {
-      memory.grow(Math.ceil((need - have) / PAGE));
-    } catch (err) {
-      throw new SidecarError(
-        Code.RESOURCE_EXHAUSTED,
-        `wasm Gram backend could not grow its memory from ${have} to ${need} bytes: ${err instanceof Error ? err.message : String(err)}`,
-      );
     }
   }
 
