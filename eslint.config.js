@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'src/gen/', 'clients/', 'node_modules/'] },
+  { ignores: ['dist/', 'src/gen/', 'clients/', 'node_modules/', '.bench-out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
