@@ -225,8 +225,9 @@ def calibrate(task: Task, sidecar: Sidecar, model: torch.nn.Module, probe_x: tor
     """λ₀ from one Gram snapshot of the untrained network (GetRun's λ_max of the full kernel): MSE 2·c_L·λ_max(K)
     (science.md A5, the GN sharpness), CE λ_max(K)/(2n). The sidecar's own GN sharpness is recorded as well."""
     ntk = TorchNtk(model, probe_x, probe_targets=probe_t, mode="gram", loss=task.loss, loss_scale=loss_scale)
-    # A tiny learning rate: a snapshot without one is rejected (code 13, "etaEff: learning rate must be finite and
-    # > 0"), and one above 2/λ₀ too (code 13, "kessK4: loss is not finite"); λ_max and S_GN do not depend on it.
+    # A tiny learning rate (λ_max and S_GN do not depend on it). Until 6145f0a a snapshot without one, or with one
+    # above 2/λ₀, was rejected (code 13); both are accepted now, but with learning rate 0 GetRun leaves the whole
+    # stability block out (S_GN reads 0), so the calibration keeps the tiny rate.
     client = SidecarClient(sidecar.target, ntk.run_spec(f"{task.name}-calib", policy="shadow", cohort="calibration",
                                                         optimizer="sgd", learning_rate=CALIBRATION_LR))
     try:
@@ -271,6 +272,7 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
     batch = task.batch or len(xtr)
 
     t0 = time.perf_counter()
+    warned = len(sidecar.warnings)
     cal = calibrate(task, sidecar, model, probe_x, probe_t, loss_scale)
     eta = learning_rate(task, cal["lambda0"])
     log(f"{task.name}: P = {param_count}, λ₀ = {cal['lambda0']:.4g} (λ_max(K) = {cal['lambda_max']:.4g}), "
@@ -386,6 +388,9 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
     for monitor in monitors.values():
         monitor.close(timeout=30)
 
+    # The sidecar's warnings about this task's runs (a snapshot accepted without its dynamics diagnostics, …).
+    for kind, rec in runs.items():
+        rec["sidecar_warnings"] = [w for w in sidecar.warnings[warned:] if f"run {rec['run_id']}:" in w]
     result: dict[str, Any] = {
         "task": task.to_dict(), "param_count": param_count, "calibration": cal, "learning_rate": eta,
         "eta_lambda0": eta * cal["lambda0"], "batch": batch, "steps_per_epoch": steps_per_epoch,

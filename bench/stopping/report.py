@@ -19,7 +19,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from baselines import METHODS, evaluate_run, first_stop, tune_patience  # noqa: E402
+from baselines import METHODS, evaluate_run, first_stop, outcome, tune_patience  # noqa: E402
 from svg import Panel, document, legend  # noqa: E402
 from tasks import matrix  # noqa: E402
 
@@ -257,6 +257,46 @@ def measured_horizon_gain(result: dict[str, Any], step: int, fraction: float = 0
     return 1 - later["train_loss"] / at["train_loss"]
 
 
+# Decisions that reached the δ_H test of science.md A14 (everything before it — guards, K2 — is a CONTINUE that resets
+# the STOP votes; the price check is off by default).
+HORIZON_TESTED = ("LARGE_PREDICTED_GAIN", "STOP_PENDING", "KESS_REACHED")
+DELTA_H_GRID = (0.02, 0.03, 0.05, 0.06, 0.08, 0.10, 0.15)
+STOP_VOTES = 2   # M_consec (science.md A14); logits-only needs max(M_consec, logitsPatience 2, 2) = 2 as well
+
+
+def replay_stop(decisions: list[dict[str, Any]], delta_h: float, votes_needed: int = STOP_VOTES) -> int | None:
+    """The first STOP the recorded decision stream would have given with another δ_H: a decision that reached the
+    horizon test with a horizon gain < δ_H is a STOP vote, any other decision resets the votes, STOP latches at the
+    votes_needed-th consecutive vote. Exact for the δ_H test: nothing before it in A14 depends on δ_H, and shadow
+    mode never ends the run, so the recorded stream is the stream any δ_H would have seen."""
+    votes = 0
+    for d in decisions:
+        gain = d["evidence"].get("horizon_gain")
+        if d["reason"] in HORIZON_TESTED and gain is not None and gain < delta_h:
+            votes += 1
+            if votes >= votes_needed:
+                return int(d["step"])
+        else:
+            votes = 0
+    return None
+
+
+def horizon_check(result: dict[str, Any], decisions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The last decision that reached the horizon test and whose horizon s + 0.2·s ends within the budget: the
+    predicted horizon gain, the curve it came from, and the measured full-training-set loss gain over it."""
+    last = result["last_step"]
+    tested = [d for d in decisions if d["reason"] in HORIZON_TESTED and "horizon_gain" in d["evidence"]
+              and 1.2 * d["step"] <= last]
+    if not tested:
+        return None
+    d = tested[-1]
+    e = d["evidence"]
+    every = [t["evidence"]["horizon_gain"] for t in decisions if t["reason"] in HORIZON_TESTED and "horizon_gain" in t["evidence"]]
+    return {"step": int(d["step"]), "predicted": e["horizon_gain"], "kernel_curve": bool(e.get("predicted_curve")),
+            "measured": measured_horizon_gain(result, int(d["step"])), "tested": len(every),
+            "range": (min(every), max(every))}
+
+
 def stop_evidence(result: dict[str, Any], decisions: list[dict[str, Any]]) -> str:
     for d in decisions:
         if d["action"] == "STOP":
@@ -268,7 +308,12 @@ def stop_evidence(result: dict[str, Any], decisions: list[dict[str, Any]]) -> st
             if real is not None:
                 parts.append(f"measured train-loss gain over the same horizon {100 * real:.1f}%")
             return f"{d['reason'].lower()} at {d['step']}: " + ", ".join(p for p in parts if p)
-    return "no STOP"
+    h = horizon_check(result, decisions)
+    if h is None:
+        return "no STOP"
+    return (f"no STOP; at step {h['step']} the {'kernel-predicted' if h['kernel_curve'] else 'observed'} curve "
+            f"gave a horizon gain of {100 * h['predicted']:.1f}% (measured train-loss gain over the same horizon "
+            f"{100 * h['measured']:.1f}%)" if h["measured"] is not None else "no STOP")
 
 
 def write_report(results_dir: Path, out_dir: Path) -> None:
@@ -328,11 +373,12 @@ def write_report(results_dir: Path, out_dir: Path) -> None:
                        f"beyond the 1 % allowed" for n, o in quality_miss)
     w(f"| test accuracy at STOP ≥ 99 % of final (regression: test loss ≤ 1 % above final), every run | "
       f"{side['meets']} of {side['n']} runs{' — missed on ' + misses if misses else ''} | "
-      f"{'yes' if side['meets'] == side['n'] else 'no (finding 2)'} |")
+      f"{'yes' if side['meets'] == side['n'] else 'no (finding 1)'}"
+      f"{' (trivially: no STOP, every run used its whole budget)' if side['stopped'] == 0 else ''} |")
     short = "" if side["saved"] >= 0.3 else f", {100 * (0.3 - side['saved']):.1f} points short"
     w(f"| compute saved ≥ 30 % on average | {pct(side['saved'])} (sidecar STOPped on {side['stopped']} of "
       f"{side['n']} runs){short} | "
-      f"{'yes' if side['saved'] >= 0.3 else 'no (findings 1, 3)'} |")
+      f"{'yes' if side['saved'] >= 0.3 else 'no (findings 1, 3, 4)'} |")
     w("| Pareto-better than patience early stopping (mean saved, runs meeting the target, mean quality lost) | "
       + "; ".join(f"vs {STYLE[m][2]}: {v}" for m, v in patience_cmp.items())
       + f" | {'yes' if all(v == 'better' for v in patience_cmp.values()) else 'no (finding 9)'} |")
@@ -341,12 +387,25 @@ def write_report(results_dir: Path, out_dir: Path) -> None:
       f"{len(plateaus)}, with the sidecar's own spike/catapult/loaded-plateau flag up {len(flagged)} (candidate policy: "
       f"{len(guard['variant']['spike'])} + {len(guard['variant']['plateau'])} of {len(guard['variant']['stops'])}; "
       f"logits-only: {len(guard['logits']['spike'])} + {len(guard['logits']['plateau'])} of "
-      f"{len(guard['logits']['stops'])}) | {'yes' if not (spikes or plateaus or flagged) else 'no'} (few STOPs to test) |")
-    w(f"| exported shadow savings agree with the harness | GetRun `compute_after_would_stop` vs harness steps: max "
-      f"deviation {pct(max_dev, 2)} over {sum(ex['would_stop_step'] is not None for _, _, ex, _, _ in agree)} would-stop "
-      f"runs (all feeds); `ntk_sidecar_shadow_compute_saved` vs GetRun: {pct(metric_dev, 2)}; vs the measured training "
-      f"time after the stop: max {pct(time_dev, 1)} (per-step time on a shared CPU is not constant) | "
-      f"{'yes' if max_dev < 0.005 and metric_dev < 0.005 else 'no'} |")
+      f"{len(guard['logits']['stops'])}) | "
+      + ("not tested: no STOP of any sidecar feed (finding 6)" if not any(guard[k]["stops"] for k in guard) else
+         f"{'yes' if not (spikes or plateaus or flagged) else 'no'}"
+         f"{' (few STOPs to test)' if len(guard['kernel']['stops']) < 5 else ''}") + " |")
+    would_stop_runs = sum(ex["would_stop_step"] is not None for _, _, ex, _, _ in agree)
+    if would_stop_runs == 0:
+        # Nothing to compare; check at least that the never-stopping runs export no saving at all.
+        raw = [(r["runs"][k]["shadow"].get("compute_after_would_stop", 0.0), r["runs"][k]["metrics"].get("shadow_compute_saved"))
+               for r in results for k in ("kernel", "variant", "logits")]
+        quiet = sum(c == 0.0 and m is None for c, m in raw)
+        w(f"| exported shadow savings agree with the harness | no would-stop run to compare. Of the {len(raw)} runs (all "
+          f"feeds), {quiet} report no `would_stop_step`, `compute_after_would_stop` = 0 and no "
+          f"`ntk_sidecar_shadow_compute_saved` series, as they should | not tested (finding 10) |")
+    else:
+        w(f"| exported shadow savings agree with the harness | GetRun `compute_after_would_stop` vs harness steps: max "
+          f"deviation {pct(max_dev, 2)} over {would_stop_runs} would-stop runs (all feeds); "
+          f"`ntk_sidecar_shadow_compute_saved` vs GetRun: {pct(metric_dev, 2)}; vs the measured training time after the "
+          f"stop: max {pct(time_dev, 1)} (per-step time on a shared CPU is not constant) | "
+          f"{'yes' if max_dev < 0.005 and metric_dev < 0.005 else 'no'} |")
     w("")
 
     # ---- summary
@@ -427,12 +486,14 @@ def write_report(results_dir: Path, out_dir: Path) -> None:
                   f"{num(o['test_loss'])} | {num(o['test_loss_end'])} |")
         k, v, g = r["runs"]["kernel"], r["runs"]["variant"], r["runs"]["logits"]
         w("")
-        w(f"Sidecar decisions up to its STOP: {reason_counts(k['decisions'])} — {stop_evidence(r, k['decisions'])}. "
+        w(f"Sidecar decisions (up to the first STOP, if any): {reason_counts(k['decisions'])} — {stop_evidence(r, k['decisions'])}. "
           f"Candidate policy: {reason_counts(v['decisions'])} — {stop_evidence(r, v['decisions'])}. "
           f"Logits-only: {reason_counts(g['decisions'])} — {stop_evidence(r, g['decisions'])}.")
-        rejected = k["client_stats"]["snapshots_rejected"]
-        if rejected:
-            w(f" **{rejected} snapshot(s) rejected by the sidecar** (see findings).")
+        cs = k["client_stats"]
+        warned = len(k.get("sidecar_warnings", []))   # recorded since the run after commit 6145f0a
+        w(f" Snapshots (kernel feed): {cs['snapshots_accepted']} of {cs['snapshots_sent']} accepted"
+          + (f", **{cs['snapshots_rejected']} rejected by the sidecar** (see findings)" if cs["snapshots_rejected"] else "")
+          + (f", {warned} accepted without their training-dynamics diagnostics" if warned else "") + ".")
         cat = max((d["catapult_events"] for d in k["diagnostics"]), default=0)
         eos = max((d["eos_ratio"] for d in k["diagnostics"] if d["eos_ratio"] == d["eos_ratio"]), default=float("nan"))
         w(f" Catapults confirmed by the sidecar: {cat}; largest R_EoS at a snapshot: {eos:.2f}. Snapshot cost "
@@ -451,6 +512,40 @@ def write_report(results_dir: Path, out_dir: Path) -> None:
             continue
         w(f"| {name} | {kind} | {ex['would_stop_step']:.0f} | {pct(ex['getrun'], 2)} | {pct(ex['metric'], 2)} | "
           f"{pct(h, 2)} | {pct(tm, 1)} |")
+    w("")
+
+    # ---- the horizon test (science.md A14 δ_H): predicted vs measured, and other δ_H replayed
+    w("## The horizon test: predicted gain vs measured gain\n")
+    w("For each feed, the last decision that reached the δ_H test of science.md A14 (past the guards and past K2) "
+      "and whose horizon s + 0.2·s ends within the budget: the relative horizon gain (L(s) − L(s+H))/L(s) the "
+      "sidecar computed, on the kernel-predicted curve (*kernel*) or the observed-curve fit L_∞ + A(s+1)^{−b} "
+      "(*observed*), against the fall of the harness's full-training-set loss over the same horizon. δ_H = 2 %: "
+      "a gain at or above it is a CONTINUE. *All gains*: the smallest and largest gain over every decision of the "
+      "run that reached the test.\n")
+    w("| run | feed | decisions at the test | all gains | step | curve | predicted gain | measured gain |")
+    w("|---|---|---|---|---|---|---|---|")
+    for r in results:
+        for kind, label in (("kernel", "kernel"), ("variant", "candidate"), ("logits", "logits-only")):
+            h = horizon_check(r, r["runs"][kind]["decisions"])
+            if h is None:
+                w(f"| {r['task']['name']} | {label} | 0 | — | — | — | — | — |")
+                continue
+            w(f"| {r['task']['name']} | {label} | {h['tested']} | {pct(h['range'][0])}–{pct(h['range'][1])} | {h['step']} | "
+              f"{'kernel' if h['kernel_curve'] else 'observed'} | "
+              f"{pct(h['predicted'])} | {pct(h['measured'])} |")
+    w("")
+    w("**Other δ_H, replayed on the recorded decisions.** Where each feed would have stopped with another δ_H "
+      "(`replay_stop`: a decision at the horizon test with a gain below δ_H is a STOP vote, anything else resets, "
+      f"{STOP_VOTES} consecutive votes STOP). Exact, because nothing before the δ_H test depends on δ_H and shadow "
+      "mode never ended a run; the shadow export of these hypothetical STOPs is not tested by it.\n")
+    w("| δ_H | feed | stopped on | mean saved | runs meeting target | worst quality lost |")
+    w("|---|---|---|---|---|---|")
+    for delta in DELTA_H_GRID:
+        for kind, label in (("kernel", "sidecar (kernel)"), ("variant", "candidate policy"), ("logits", "logits-only")):
+            outs = [outcome(r, replay_stop(r["runs"][kind]["decisions"], delta)) for r in results]
+            w(f"| {pct(delta, 0)} | {label} | {sum(o['stop_step'] is not None for o in outs)}/{len(outs)} | "
+              f"{pct(sum(o['saved'] for o in outs) / len(outs))} | {sum(o['meets'] for o in outs)}/{len(outs)} | "
+              f"{pct(max(o['quality_lost'] for o in outs), 2)} |")
     w("")
 
     findings = HERE / "findings.md"

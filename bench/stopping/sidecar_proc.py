@@ -29,6 +29,9 @@ class Sidecar:
         self.target = ""
         self.metrics_url = ""
         self.lines: list[str] = []
+        # Every warning line (e.g. "snapshot … accepted without its training-dynamics diagnostics: …"), kept whole:
+        # the harness attributes them to runs, the report counts them.
+        self.warnings: list[str] = []
         self._ready = threading.Event()
         self.proc: subprocess.Popen[str] | None = None
 
@@ -50,6 +53,8 @@ class Sidecar:
         for line in self.proc.stderr:
             self.lines.append(line.rstrip())
             del self.lines[:-500]  # keep the tail for error messages
+            if "warn" in line.lower():
+                self.warnings.append(line.rstrip())
             m = READY.search(line)
             if m:
                 self.target, self.metrics_url = m.group(1), m.group(2)
