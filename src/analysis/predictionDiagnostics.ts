@@ -350,7 +350,12 @@ export function predictionDiagnostics(input: PredictionInput): PredictionDiagnos
     if (floor !== undefined) out.floor = floor;
     return out;
   }
-  if (p.state !== undefined && input.etaEff !== undefined && model.mode === 'discrete' && discreteDiverges(p.state, input.etaEff)) valid = false;
+  if (p.state !== undefined && input.etaEff !== undefined && model.mode === 'discrete' && discreteDiverges(p.state, input.etaEff)) {
+    // Past the stability edge the predicted loss rises: no sweet spot, horizon or gain can be read off it.
+    const out: PredictionDiagnostics = { valid: false, timeScale: a, timeR2: r2, kess: {}, gain: {} };
+    if (floor !== undefined) out.floor = floor;
+    return out;
+  }
 
   const pred = stepCurve(model, a, p.e, sa);
   // Horizon of every search: the budget if given, else until the slowest MSE mode has settled; CE: the table.

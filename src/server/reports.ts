@@ -13,7 +13,8 @@ import type { DiagnosticsReport } from '../gen/ntksidecar/v1/DiagnosticsReport.j
 import { eosBand } from '../analysis/sharpness.js';
 
 export function decisionMessage(run: Run, verdict: Verdict, snapshotId: number, step: number, decidedAtMs: number, prediction?: PredictionDiagnostics): Decision {
-  const kess = prediction?.kess.K2;
+  // Only a trusted prediction speaks for the sweet spot on a decision (its K2 is what A14 used).
+  const kess = prediction?.valid ? prediction.kess.K2 : undefined;
   return {
     kess_step: kess,
     predicted_loss_at_kess: kess === undefined ? undefined : prediction?.predictedLossAtKess,

@@ -203,6 +203,10 @@ describe('predictionDiagnostics guards', () => {
   it('discrete GD past the stability edge (2c_Lηλ_1 > 2) is never valid', () => {
     const d = predictionDiagnostics(input(3, 3, { etaEff: 2.2 / (2 * cL * lambda[0]) }));
     expect(d.valid).toBe(false);
+    // A rising predicted loss has no sweet spot, horizon or gain: none is reported (K2 would fire at once).
+    expect(d.kess).toEqual({});
+    expect(d.gain).toEqual({});
+    expect(d.lossAtHorizon).toBeUndefined();
   });
   it('refuses MSE without c_L and CE without a kernel, with the reason', () => {
     expect(() => predictionDiagnostics(input(3, 3, { cL: 0 }))).toThrow(/c_L > 0 .* got 0/);
