@@ -25,25 +25,31 @@ import { WasmKernelModule, reserveWasmMemory, type WasmMemory } from '../wasmRun
 
 export type WasmPrecision = 'f64' | 'f32';
 
-/** Columns per panel of the f64 kernel: 2 × np × 256 × 8 B of stage and pack (4 MiB at N = 1024). */
+/** Columns per panel of the f64 kernel (float64 sums: the width only trades cache against overhead). */
 const F64_PANEL_COLS = 256;
 /**
  * Columns per panel of the f32 kernel, i.e. the length of each float32 sum: its rounding error is at most
- * ≈ 256·2⁻²⁴ ≈ 1.5e-5 of Σ|a_c b_c| (≈ √256·2⁻²⁴ ≈ 1e-6 on random-sign data), inside the 1e-6 ε_src that
- * science.md A0 gives float32 Grams for typical data, and shorter panels measured slower.
+ * (128 + 1)·2⁻²⁴ ≈ 7.7e-6 of Σ|a_c b_c| (≈ √128·2⁻²⁴ ≈ 7e-7 on random-sign data), within the ε_src = 1e-6 that
+ * science.md A0 gives float32 Grams on typical data; 64 to 512 columns measured within noise of each other.
  */
-const F32_PANEL_COLS = 256;
+const F32_PANEL_COLS = 128;
+/** Stage + pack of one panel at most this many bytes: panels narrow for N > 4096 (f64), bounding memory. */
+const PANEL_BYTES = 16 * 1024 * 1024;
 /** Column block of the tile sweep (rows of B kept in L2 while every row group passes over them). */
 const TILE_COLS = 256;
-/** Largest float64 accumulator band: bigger Grams (N > 2896) run their rows in bands of this many bytes. */
-const DEFAULT_ACC_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest float64 accumulator band: Grams with N > 1448 run their rows in bands. Every band re-stages the rows
+ * at or below it (O(N·cols) per band against the O(N²·cols) product: < 1 % at N = 8192, 32 bands), while
+ * wasm memory, which never shrinks, stays at ≤ 32 MiB per backend with the panels.
+ */
+const DEFAULT_ACC_BYTES = 16 * 1024 * 1024;
 
 interface GramExports {
   memory: WasmMemory;
-  pack_f64_f64(src: number, dst: number, np: number, kc: number): void;
-  pack_f32_f64(src: number, dst: number, np: number, kc: number): void;
-  pack_f32_f32(src: number, dst: number, np: number, kc: number): void;
-  pack_f64_f32(src: number, dst: number, np: number, kc: number): void;
+  pack_f64_f64(src: number, dst: number, r0: number, np: number, kc: number): void;
+  pack_f32_f64(src: number, dst: number, r0: number, np: number, kc: number): void;
+  pack_f32_f32(src: number, dst: number, r0: number, np: number, kc: number): void;
+  pack_f64_f32(src: number, dst: number, r0: number, np: number, kc: number): void;
   gram_f64(pack: number, acc: number, np: number, kc: number, ib: number, ie: number, jb: number): void;
   gram_f32(pack: number, acc: number, np: number, kc: number, ib: number, ie: number, jb: number): void;
 }
@@ -101,9 +107,10 @@ export class WasmGramBackend implements GramBackend {
     if (cols === 0) return;
     const f64 = this.precision === 'f64';
     const np = roundUp(size, 8);
-    const kc = Math.min(cols, f64 ? F64_PANEL_COLS : F32_PANEL_COLS);
-    const bandRows = Math.min(np, Math.max(8, Math.floor(this.maxAccBytes / (8 * np)) & ~7));
     const es = block.BYTES_PER_ELEMENT;
+    const fit = Math.max(8, Math.floor(PANEL_BYTES / (np * (es + (f64 ? 8 : 4)))));
+    const kc = Math.min(cols, f64 ? F64_PANEL_COLS : F32_PANEL_COLS, fit);
+    const bandRows = Math.min(np, Math.max(8, Math.floor(this.maxAccBytes / (8 * np)) & ~7));
     const stageOff = roundUp(bandRows * np * 8, 16);
     const packOff = roundUp(stageOff + np * kc * es, 16);
     try {
@@ -130,7 +137,7 @@ export class WasmGramBackend implements GramBackend {
         // Rows above the band never meet it (tiles have j ≥ i): only rows ≥ ib are staged.
         for (let r = ib; r < size; r++) stage.set(block.subarray(r * cols + c0, r * cols + c0 + w), r * w);
         stage.fill(0, size * w, np * w);
-        pack(stageOff, packOff, np, w);
+        pack(stageOff + ib * w * es, packOff, ib, np, w);
         gram(packOff, 0, np, w, ib, ie, TILE_COLS);
       }
       const iEnd = Math.min(ie, size);

@@ -86,6 +86,18 @@ describe('wasmGemm (WebAssembly SIMD C = / += / −= A·B)', () => {
     }
   });
 
+  it('runs tall C in row blocks and wide B in narrower panels (bounded wasm memory)', () => {
+    // 1100×1024 C is over 8 MiB: blocks of 1024 rows, B repacked per block. n = 5000 narrows panels to 209 steps.
+    for (const [m, n, k] of [[1100, 1024, 10], [9, 5000, 300]]) {
+      const a = normalArray(mulberry32(m), m * k);
+      const b = normalArray(mulberry32(n), k * n);
+      const c = normalArray(mulberry32(k), m * n);
+      const want = naive(m, n, k, a, 0, k, b, 0, n, c, 0, n, 'add');
+      wasmGemm(m, n, k, a, 0, k, b, 0, n, c, 0, n, 'add');
+      expect(maxDiff(c, want), `${m}×${n}×${k}`).toBeLessThan(TOL);
+    }
+  });
+
   it('gemm() gives the same product on shapes it sends to wasm (≥ 8 each, ≥ 32³) and on those it keeps', () => {
     for (const [m, n, k] of [[8, 64, 64], [33, 35, 37], [100, 8, 300], [7, 200, 200], [16, 16, 16]]) {
       const a = normalArray(mulberry32(m * 3), m * k);

@@ -18,11 +18,13 @@
 (module
   (memory (export "memory") 1)
 
-  ;; ---- packing: stage (row-major, stride kc) → pack; every variant advances 32 bytes per step ----
+  ;; ---- packing: rows r0 ≤ r < np of the stage (row-major, stride kc; $src points at row r0) → pack ----
+  ;; Every variant advances 32 bytes per step. Rows below r0 (above the accumulator band) are not needed.
 
   ;; f64 stage → f64 pack, G = 4.
-  (func (export "pack_f64_f64") (param $src i32) (param $dst i32) (param $np i32) (param $kc i32)
+  (func (export "pack_f64_f64") (param $src i32) (param $dst i32) (param $r0 i32) (param $np i32) (param $kc i32)
     (local $r i32) (local $d i32) (local $k i32)
+    (local.set $r (local.get $r0))
     (loop $rows
       (local.set $d (i32.add (local.get $dst)
         (i32.shl (i32.add (i32.mul (i32.and (local.get $r) (i32.const -4)) (local.get $kc))
@@ -36,8 +38,9 @@
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $np)))))
 
   ;; f32 stage → f64 pack, G = 4 (float32 blocks through the f64 kernel: the widening is exact).
-  (func (export "pack_f32_f64") (param $src i32) (param $dst i32) (param $np i32) (param $kc i32)
+  (func (export "pack_f32_f64") (param $src i32) (param $dst i32) (param $r0 i32) (param $np i32) (param $kc i32)
     (local $r i32) (local $d i32) (local $k i32)
+    (local.set $r (local.get $r0))
     (loop $rows
       (local.set $d (i32.add (local.get $dst)
         (i32.shl (i32.add (i32.mul (i32.and (local.get $r) (i32.const -4)) (local.get $kc))
@@ -51,8 +54,9 @@
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $np)))))
 
   ;; f32 stage → f32 pack, G = 8.
-  (func (export "pack_f32_f32") (param $src i32) (param $dst i32) (param $np i32) (param $kc i32)
+  (func (export "pack_f32_f32") (param $src i32) (param $dst i32) (param $r0 i32) (param $np i32) (param $kc i32)
     (local $r i32) (local $d i32) (local $k i32)
+    (local.set $r (local.get $r0))
     (loop $rows
       (local.set $d (i32.add (local.get $dst)
         (i32.shl (i32.add (i32.mul (i32.and (local.get $r) (i32.const -8)) (local.get $kc))
@@ -66,8 +70,9 @@
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $np)))))
 
   ;; f64 stage → f32 pack, G = 8 (float64 blocks through the f32 kernel: rounded to nearest float32).
-  (func (export "pack_f64_f32") (param $src i32) (param $dst i32) (param $np i32) (param $kc i32)
+  (func (export "pack_f64_f32") (param $src i32) (param $dst i32) (param $r0 i32) (param $np i32) (param $kc i32)
     (local $r i32) (local $d i32) (local $k i32)
+    (local.set $r (local.get $r0))
     (loop $rows
       (local.set $d (i32.add (local.get $dst)
         (i32.shl (i32.add (i32.mul (i32.and (local.get $r) (i32.const -8)) (local.get $kc))
