@@ -8,6 +8,8 @@
  * - 'f32': the block is rounded to float32 (exact for float32 blocks), f32x4 products are summed in float32
  *   over one panel of at most F32_PANEL_COLS columns, and each panel's sums are added into the float64 K, so
  *   float32 rounding is bounded per panel and never compounds across panels or blocks (like gpu.js).
+ *   Subnormal float32 products (|a·b| < 2⁻¹²⁶) are slow on x86 and WebAssembly cannot flush them to zero;
+ *   the f64 kernel never meets them for float32 data (widened, the products stay far above 2⁻¹⁰²²).
  *
  * Per call: column panels of B are copied into wasm memory (one memcpy per row) and regrouped there into the
  * packed layout the kernels stream (O(size·cols)); the product over the upper-triangle tiles is O(size²·cols).
@@ -38,8 +40,8 @@ const PANEL_BYTES = 16 * 1024 * 1024;
 /** Column block of the tile sweep (rows of B kept in L2 while every row group passes over them). */
 const TILE_COLS = 256;
 /**
- * Largest float64 accumulator band: Grams with N > 1448 run their rows in bands. Every band re-stages the rows
- * at or below it (O(N·cols) per band against the O(N²·cols) product: < 1 % at N = 8192, 32 bands), while
+ * Largest float64 accumulator band: Grams with N > 1448 run their rows in bands. Every band re-stages its rows
+ * and those after it (O(N·cols) per band against the O(N²·cols) product: < 1 % at N = 8192, 32 bands), while
  * wasm memory, which never shrinks, stays at ≤ 32 MiB per backend with the panels.
  */
 const DEFAULT_ACC_BYTES = 16 * 1024 * 1024;
@@ -68,7 +70,7 @@ function roundUp(x: number, m: number): number {
 export interface WasmGramOptions {
   /** Default 'f64'. */
   precision?: WasmPrecision;
-  /** Largest float64 accumulator band in bytes (default 64 MiB); Grams with more rows run in several bands. */
+  /** Largest float64 accumulator band in bytes (default 16 MiB); Grams with more rows run in several bands. */
   maxAccBytes?: number;
   /** Set by createGramBackend('auto') when gpu.js failed before it chose this backend. */
   fallbackReason?: string;
