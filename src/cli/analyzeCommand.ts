@@ -25,10 +25,9 @@ Options:
   --outputs C                        outputs per sample C (default 1, or rows / n)
   --reduction full|trace             full N×N kernel, or the traced n×n kernel K̄ = (1/C) Σ_c K[(i,c),(j,c)]
                                      (neural-tangents trace_axes; science.md A1) (default full)
-  --backend auto|gpujs|reference     Gram backend for Jacobians (default reference: a one-shot run would pay
-                                     gpu.js start-up and kernel compilation, and gpu.js multiplies in float32;
-                                     the float64 reference is exact and fast enough below N²·P ≈ 1e10 flops;
-                                     use gpujs or auto for bigger Jacobians)
+  --backend auto|wasm|gpujs|reference
+                                     Gram backend for Jacobians (default auto: WebAssembly SIMD in float64 on a
+                                     CPU, gpu.js where it reaches a GPU; reference is the plain float64 oracle)
   --eps-src x                        relative precision of the source (science.md A0; default 0 for float64,
                                      1e-6 for float32, 1e-3 for float16; use 1e-3 for TF32/bf16-computed Grams)
   --top k                            eigenvalues to list (default 20)
@@ -43,7 +42,7 @@ class InputError extends Error {}
 
 type Kind = 'jacobian' | 'sketch' | 'gram';
 type Reduction = 'full' | 'trace';
-type BackendKind = 'auto' | 'gpujs' | 'reference';
+type BackendKind = 'auto' | 'wasm' | 'gpujs' | 'reference';
 
 interface AnalyzeOptions {
   file: string;
@@ -107,7 +106,7 @@ function parseAnalyzeArgs(args: string[]): AnalyzeOptions | 'help' {
       samples: { type: 'string' },
       outputs: { type: 'string' },
       reduction: { type: 'string' },
-      backend: { type: 'string', default: 'reference' },
+      backend: { type: 'string', default: 'auto' },
       'eps-src': { type: 'string' },
       top: { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
@@ -145,7 +144,7 @@ function parseAnalyzeArgs(args: string[]): AnalyzeOptions | 'help' {
     samples: positiveInt('samples', values.samples),
     outputs: positiveInt('outputs', values.outputs),
     reduction: values.reduction === undefined ? undefined : oneOf('reduction', values.reduction, ['full', 'trace'] as const),
-    backend: oneOf('backend', values.backend, ['auto', 'gpujs', 'reference'] as const),
+    backend: oneOf('backend', values.backend, ['auto', 'wasm', 'gpujs', 'reference'] as const),
     epsSrc,
     top: positiveInt('top', values.top) ?? 20,
     json: values.json,
@@ -314,10 +313,7 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     const n = samples * outputs;
     columns = shape[shape.length - 1];
     if (opts.backend === 'reference' && n * n * columns > SLOW_FLOPS) {
-      err.write(
-        `note: N²·P = ${fmt(n * n * columns)} flops on the float64 reference backend may take minutes; ` +
-          '--backend auto uses gpu.js\n',
-      );
+      err.write(`note: N²·P = ${fmt(n * n * columns)} flops on the float64 reference backend may take minutes; --backend auto is several times faster\n`);
     }
     const backend = await createGramBackend(opts.backend);
     try {
@@ -334,8 +330,8 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     } finally {
       backend.dispose();
     }
-    // gpu.js multiplies in float32 even for float64 input (design.md §6).
-    if (opts.epsSrc === undefined && backendName !== 'reference') effectiveEps = Math.max(effectiveEps, 1e-6);
+    // gpu.js and wasm-simd-f32 multiply in float32 even for float64 input (design.md §6); wasm-simd-f64 does not.
+    if (opts.epsSrc === undefined && (backendName.startsWith('gpujs') || backendName.endsWith('f32'))) effectiveEps = Math.max(effectiveEps, 1e-6);
   }
   const t1 = performance.now();
   // The decay window starts at C + 1 to skip class outliers of the full kernel (science.md A3); the

@@ -361,6 +361,6 @@ describe('errors exit with code 2 and say what to do', () => {
     const r = await run(['--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^Usage: ntk-sidecar analyze FILE\.npy/);
-    expect(r.out).toMatch(/--backend auto\|gpujs\|reference/);
+    expect(r.out).toMatch(/--backend auto\|wasm\|gpujs\|reference/);
   });
 });
