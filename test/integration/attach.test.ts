@@ -234,3 +234,29 @@ describe('Attach: complete runs', () => {
     await r1.finish();
   });
 });
+
+describe('Attach with the default backend', () => {
+  it("runs kernel products on 'auto' (WebAssembly SIMD in float64 on a CPU) with reference accuracy", async () => {
+    const auto = await startTestServer((c) => (c.backend = 'auto'));
+    const c = new NtkSidecarClient(auto.grpcTarget);
+    try {
+      const samples = 40;
+      const lambda = powerLawSpectrum(samples, 1);
+      const j = jacobianWithSpectrum(lambda, 3000, mulberry32(21));
+      const run = c.attach(runStart('auto-backend', samples, 1));
+      const accepted = await run.accepted;
+      expect(accepted.backend).toMatch(/^(wasm-simd-f64|gpujs-(webgpu|headlessgl|webgl2?)|reference)$/);
+      const res = await run.sendSnapshot({ id: 1, step: 1, trainLoss: 1, tensors: [{ kind: 'TENSOR_KIND_JACOBIAN', rows: samples, cols: 3000, data: j }] });
+      expect(res.ack.accepted).toBe(true);
+      const report = await c.getRun('auto-backend');
+      expect(report.latest!.backend).toBe(accepted.backend);
+      // float64 data through a float64 backend: the prescribed spectrum to rounding (gpu.js on a GPU: float32).
+      const tol = accepted.backend.startsWith('gpujs') ? 1e-5 : 1e-12;
+      expect(maxRelativeToTop(report.latest!.spectra[0].eigenvalues, lambda)).toBeLessThan(tol);
+      await run.finish();
+    } finally {
+      c.close();
+      await auto.stop();
+    }
+  });
+});
