@@ -13,11 +13,14 @@
  * The sidecar does N²·P flops of Gram work for the stream (N(N+1)/2 dot products of length P): at N = 256 that
  * is 6.9e10 flops for 1 GiB, so it is compute-bound there; at N = 16 the work per byte is 16× smaller and the
  * ingest path (HTTP/2, protobuf decode, CRC-32C, copy, hand-off to the compute worker) is what is measured.
+ * Where the time goes: CPU seconds per GiB of the server process and of its main thread (/proc/<pid>/stat and
+ * /proc/<pid>/task/<pid>/stat; the untimed warm-up snapshot is included in these and in the GiB), and the compute
+ * worker's busy time (the sidecar's accumulate-stage histogram).
  */
 import { RawServer, runStreamClient } from './support/children.js';
 import { describeMachine, machineInfo } from './support/machine.js';
 import { emitReport, formatTable, type BenchRow } from './support/report.js';
-import { SidecarProcess } from './support/sidecarProcess.js';
+import { SidecarProcess, cpuSeconds } from './support/sidecarProcess.js';
 import { median, MiB, sig } from './support/stats.js';
 import type { StreamPlan, StreamResult } from './support/streamClient.js';
 
@@ -74,13 +77,25 @@ async function main(): Promise<void> {
         checksum: args.checksum,
       };
       const got: { raw: StreamResult[]; sidecar: StreamResult[] } = { raw: [], sidecar: [] };
+      // CPU seconds per GiB received (warm-up snapshot included), for the whole server and its main thread.
+      const cpu = { raw: [] as number[], sidecar: [] as number[], sidecarMain: [] as number[], sidecarAccumulate: [] as number[] };
+      const gib = (4 * n * (cols + Math.min(cols, plan.warmupCols!))) / 2 ** 30;
       for (let r = 0; r < args.repeats; r++) {
+        let c0 = cpuSeconds(raw.pid);
         got.raw.push(...(await runStreamClient({ ...plan, target: raw.address })));
+        cpu.raw.push((cpuSeconds(raw.pid).process - c0.process) / gib);
+        c0 = cpuSeconds(sidecar.pid);
+        const acc0 = (await sidecar.histogram('ntk_sidecar_analysis_duration_seconds', { stage: 'accumulate' })).sum;
         got.sidecar.push(...(await runStreamClient({ ...plan, target: sidecar.grpcAddress })));
+        const c1 = cpuSeconds(sidecar.pid);
+        cpu.sidecar.push((c1.process - c0.process) / gib);
+        cpu.sidecarMain.push((c1.mainThread - c0.mainThread) / gib);
+        cpu.sidecarAccumulate.push(((await sidecar.histogram('ntk_sidecar_analysis_duration_seconds', { stage: 'accumulate' })).sum - acc0) / gib);
         const [a, b] = [got.raw[got.raw.length - 1], got.sidecar[got.sidecar.length - 1]];
         console.log(
-          `N=${n} P=${cols} (${sig(a.bytes / MiB)} MiB, ${a.chunks} chunks): raw ${sig(rate(a))} MiB/s (ack ${sig(a.ack)} s); ` +
-            `sidecar ${sig(rate(b))} MiB/s (all written ${sig(b.written)} s, ack ${sig(b.ack)} s, decision ${sig(b.decision)} s)`,
+          `N=${n} P=${cols} (${sig(a.bytes / MiB)} MiB, ${a.chunks} chunks): raw ${sig(rate(a))} MiB/s (ack ${sig(a.ack)} s, ${sig(cpu.raw[r])} CPU s/GiB); ` +
+            `sidecar ${sig(rate(b))} MiB/s (all written ${sig(b.written)} s, ack ${sig(b.ack)} s, decision ${sig(b.decision)} s; ` +
+            `CPU s/GiB: process ${sig(cpu.sidecar[r])}, main thread ${sig(cpu.sidecarMain[r])}, worker accumulate ${sig(cpu.sidecarAccumulate[r])} wall)`,
         );
       }
       const ours = median(got.sidecar.map(rate));
@@ -97,7 +112,10 @@ async function main(): Promise<void> {
         referenceName: 'raw grpc-js stream',
         ratio: ours / theirs,
         target: { on: 'ratio', cmp: '>=', value: 0.8, text: '≥ 0.8' },
-        note: `Gram work N²P = ${gramFlops.toExponential(2)} flops, i.e. ${sig(gramRate)} GF/s sustained over the stream`,
+        note:
+          `Gram work N²P = ${gramFlops.toExponential(2)} flops, i.e. ${sig(gramRate)} GF/s sustained over the stream; ` +
+          `per GiB: sidecar ${sig(median(cpu.sidecar))} CPU s (main thread ${sig(median(cpu.sidecarMain))} s, compute worker busy ` +
+          `${sig(median(cpu.sidecarAccumulate))} s), raw server ${sig(median(cpu.raw))} CPU s; wall ${sig(1024 / ours)} s vs ${sig(1024 / theirs)} s`,
       });
     }
   } finally {

@@ -10,9 +10,13 @@
  * each figure is a median of repeats after a warm-up. The sidecar is built once from src/ into
  * .bench-out/sidecar and started as `ntk-sidecar serve` by the benches that need it.
  *
- * --quick (a few minutes on an idle 2-core machine): Gram without N = 1024 × 65536, eigh on the NTK-like matrix
- * only, top-k at N = 2048 only, ingest of N = 256 once, RSS against P up to 1e7. The full run adds those, and
- * P = 1e8 (3.2 GB streamed; --p-max sets the largest P in either mode).
+ * The numpy/scipy reference runs with OpenBLAS' default threads and with one thread, and the faster counts
+ * (gram does this itself; eigh is run twice and merged; topk does it itself), unless --numpy-threads fixes it:
+ * on a shared machine multi-threaded OpenBLAS can lose badly to other load, and our solvers are single-threaded.
+ *
+ * --quick (about 15 minutes on a busy 2-core machine): Gram without N = 1024 × 65536, eigh at N = 1024 and 2048 on
+ * the NTK-like matrix only, top-k at N = 2048 only, ingest of N = 256 once, RSS against P up to 1e7. The full run
+ * adds those, and P = 1e8 (3.2 GB streamed; --p-max sets the largest P in either mode).
  * Results are also written to .bench-out/bench-results.json and .bench-out/bench-table.md.
  */
 import { spawn } from 'node:child_process';
@@ -21,6 +25,7 @@ import path from 'node:path';
 import { describeMachine, loadAverage, machineInfo } from './support/machine.js';
 import { BENCH_JSON_PREFIX, formatTable, targetMet, type BenchReport, type BenchRow } from './support/report.js';
 import { REPO_ROOT, buildSidecar } from './support/sidecarProcess.js';
+import { sig } from './support/stats.js';
 
 const CASES = ['gram', 'eigh', 'topk', 'ingest', 'latency', 'rss'] as const;
 type Case = (typeof CASES)[number];
@@ -71,9 +76,15 @@ function plan(args: Args): Step[] {
       case 'gram':
         add('gram', [...r, ...(args.quick ? [] : ['--full'])]);
         break;
-      case 'eigh':
-        add('eigh', [...r, ...np, ...(args.quick ? ['--kinds', 'ntk'] : [])]);
+      case 'eigh': {
+        const sizes = args.quick ? ['--sizes', '1024,2048', '--kinds', 'ntk'] : [];
+        // numpy with OpenBLAS' default threads and with one thread; rows merge to the faster of each side.
+        if (args.numpyThreads === undefined) {
+          add('eigh', [...r, ...sizes]);
+          add('eigh', [...r, ...sizes, '--numpy-threads', '1']);
+        } else add('eigh', [...r, ...sizes, ...np]);
         break;
+      }
       case 'topk':
         add('topk', ['--sizes', '2048', ...r, ...np]);
         // One call at N = 8192: each takes about a minute per solver here.
@@ -157,6 +168,35 @@ function toRows(label: Case, doc: unknown): BenchRow[] {
   return (doc as BenchReport).rows.map((r) => ({ ...r, reference: r.reference ?? NaN, ratio: r.ratio ?? NaN }));
 }
 
+/**
+ * eigh ran twice (numpy with default threads, then one thread): keep one row per case with the faster figure of
+ * each side, and say what the reference took in each setting.
+ */
+function mergeEighThreads(rows: BenchRow[]): void {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    if (r.case !== 'eigh' && r.case !== 'eigvalsh') continue;
+    const key = `${r.case} ${r.size}`;
+    const j = seen.get(key);
+    if (j === undefined) {
+      seen.set(key, i);
+      continue;
+    }
+    const first = rows[j];
+    const value = Math.min(first.value, r.value);
+    const reference = Math.min(first.reference, r.reference);
+    rows[j] = {
+      ...first,
+      value,
+      reference,
+      ratio: value / reference,
+      note: `numpy default threads ${sig(first.reference)} s, 1 thread ${sig(r.reference)} s; ours ${sig(first.value)} s and ${sig(r.value)} s (faster of each counts); ${first.note ?? ''}`,
+    };
+    rows.splice(i--, 1);
+  }
+}
+
 function runStep(step: Step, env: NodeJS.ProcessEnv): Promise<{ rows: BenchRow[]; error?: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'bench', step.script), ...step.flags], {
     cwd: REPO_ROOT,
@@ -202,7 +242,7 @@ async function main(): Promise<void> {
   const started = new Date();
   const machine = machineInfo();
   console.log(describeMachine(machine));
-  console.log(`mode: ${args.quick ? 'quick' : 'full'}; repeats ${args.repeats}; sidecar --backend ${args.backend}; numpy threads ${args.numpyThreads ?? 'OpenBLAS default'}\n`);
+  console.log(`mode: ${args.quick ? 'quick' : 'full'}; repeats ${args.repeats}; sidecar --backend ${args.backend}; numpy threads ${args.numpyThreads ?? 'OpenBLAS default and 1, the faster counts'}\n`);
   const env = { ...process.env };
   if (args.only.some((c) => c === 'ingest' || c === 'latency' || c === 'rss')) {
     console.log('building the sidecar from src/ into .bench-out/sidecar …');
@@ -217,13 +257,16 @@ async function main(): Promise<void> {
     if (res.error) errors.push(res.error);
     console.log(`[${step.label}] done in ${((performance.now() - t) / 1000).toFixed(0)} s\n`);
   }
+  mergeEighThreads(rows);
   const minutes = (Date.now() - started.getTime()) / 60000;
   const loadEnd = loadAverage();
-  const backends = [...new Set(rows.filter((r) => ['gram', 'ingest', 'latency', 'rss'].includes(r.case)).map((r) => r.ours))];
+  const gramBackends = [...new Set(rows.filter((r) => r.case === 'gram').map((r) => r.ours))];
+  const sidecarBackends = [...new Set(rows.map((r) => /^sidecar \((\S+)\)/.exec(r.ours)?.[1]).filter((b) => b !== undefined))];
   const header =
     `${describeMachine(machine)}\n` +
     `load average at the end: ${loadEnd.map((l) => l.toFixed(2)).join(' ')}; ${started.toISOString()}, ${minutes.toFixed(1)} min, ${args.quick ? 'quick' : 'full'} mode, repeats ${args.repeats}\n` +
-    `our implementations as they ran: ${backends.join('; ')}\n` +
+    `Gram backends benchmarked: ${gramBackends.join(', ') || '—'}; the sidecar ran with: ${sidecarBackends.join(', ') || '—'}\n` +
+    `numpy/scipy threads: ${args.numpyThreads ?? 'OpenBLAS default and 1, the faster counts'}; sidecar started with --backend ${args.backend}\n` +
     'ratio = ours / reference (GF/s and MiB/s: higher is better; seconds and MiB: lower is better)';
   console.log(`\n${'='.repeat(100)}\n${header}\n\n${formatTable(rows)}`);
   const notes = rows.filter((r) => r.note).map((r) => `${r.case} ${r.size}: ${r.note}`);

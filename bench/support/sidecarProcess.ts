@@ -46,6 +46,27 @@ function cliCommand(): string[] {
   return [builtEntry];
 }
 
+/** clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on every Linux this runs on). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds (user + system) used so far by a process and by its main thread alone, from /proc (NaN off Linux).
+ * A main thread whose CPU time grows as fast as the wall clock is the bottleneck of a stream.
+ */
+export function cpuSeconds(pid: number): { process: number; mainThread: number } {
+  const ticks = (file: string) => {
+    try {
+      // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+      const stat = readFileSync(file, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(f[11]) + Number(f[12])) / USER_HZ;
+    } catch {
+      return NaN;
+    }
+  };
+  return { process: ticks(`/proc/${pid}/stat`), mainThread: ticks(`/proc/${pid}/task/${pid}/stat`) };
+}
+
 export interface SidecarOptions {
   /** --backend: auto | gpujs | reference (or whatever the CLI accepts). */
   backend: string;
