@@ -4,6 +4,7 @@
  * For fixed b the model is linear in (L_∞, A): a two-variable non-negative least squares solved exactly (interior
  * or one of the two edges); b is found by a log-grid scan then golden section on ln b.
  */
+import { scanGoldenMinimum } from './scanGoldenMinimum.js';
 import type { LossCurve } from './kess.js';
 
 export interface PowerLawLossFit {
@@ -114,44 +115,8 @@ export function fitPowerLawLoss(points: ReadonlyArray<{ step: number; loss: numb
 
   const lo = Math.log(bLo);
   const hi = Math.log(bHi);
-  const step = (hi - lo) / (B_SCAN - 1);
-  let best = 0;
-  let bestFit = solve(lo);
-  for (let i = 1; i < B_SCAN; i++) {
-    const f = solve(lo + i * step);
-    if (f.sse < bestFit.sse) {
-      bestFit = f;
-      best = i;
-    }
-  }
-  let a = lo + Math.max(0, best - 1) * step;
-  let b = lo + Math.min(B_SCAN - 1, best + 1) * step;
-  const invPhi = (Math.sqrt(5) - 1) / 2;
-  let c = b - invPhi * (b - a);
-  let d = a + invPhi * (b - a);
-  let fc = solve(c).sse;
-  let fd = solve(d).sse;
-  while (b - a > LN_B_TOL) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - invPhi * (b - a);
-      fc = solve(c).sse;
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + invPhi * (b - a);
-      fd = solve(d).sse;
-    }
-  }
-  let lnB = (a + b) / 2;
-  let fit = solve(lnB);
-  if (bestFit.sse < fit.sse) {
-    lnB = lo + best * step;
-    fit = bestFit;
-  }
+  const lnB = scanGoldenMinimum((v) => solve(v).sse, lo, hi, B_SCAN, LN_B_TOL).x;
+  const fit = solve(lnB);
   let my = 0;
   for (let i = 0; i < m; i++) my += y[i];
   my /= m;

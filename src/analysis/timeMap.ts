@@ -2,6 +2,7 @@
  * Mapping NTK time to network steps (science.md A11): τ(s) = a·Σ_{s_a ≤ s' < s} η_eff(s'), with the scale â
  * fitted on the observed losses since the anchor.
  */
+import { scanGoldenMinimum } from './scanGoldenMinimum.js';
 import type { OptimizerKind } from './types.js';
 
 /** Fewer usable points than this since the anchor and the scale is not fitted (science.md A11). */
@@ -144,45 +145,7 @@ export function fitTimeScale(points: ReadonlyArray<{ step: number; loss: number 
 
   const lo = Math.log(aLo);
   const hi = Math.log(aHi);
-  const step = (hi - lo) / (SCAN_POINTS - 1);
-  let best = 0;
-  let bestVal = Infinity;
-  for (let i = 0; i < SCAN_POINTS; i++) {
-    const v = sse(lo + i * step);
-    if (v < bestVal) {
-      bestVal = v;
-      best = i;
-    }
-  }
-  // Golden section on the bracket around the best scan point.
-  let a = lo + Math.max(0, best - 1) * step;
-  let b = lo + Math.min(SCAN_POINTS - 1, best + 1) * step;
-  const invPhi = (Math.sqrt(5) - 1) / 2;
-  let c = b - invPhi * (b - a);
-  let d = a + invPhi * (b - a);
-  let fc = sse(c);
-  let fd = sse(d);
-  while (b - a > LN_A_TOL) {
-    if (fc <= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - invPhi * (b - a);
-      fc = sse(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + invPhi * (b - a);
-      fd = sse(d);
-    }
-  }
-  let lnA = (a + b) / 2;
-  let fit = sse(lnA);
-  if (bestVal < fit) {
-    lnA = lo + best * step;
-    fit = bestVal;
-  }
+  const { x: lnA, value: fit } = scanGoldenMinimum(sse, lo, hi, SCAN_POINTS, LN_A_TOL);
   let mean = 0;
   for (const v of lnObs) mean += v;
   mean /= lnObs.length;
