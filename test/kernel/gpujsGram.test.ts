@@ -9,8 +9,8 @@
  *   random walk (≈ √w·u ≈ 2e-6); 10× margin, while a wrong index or a dropped tile errs by O(1).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GpujsGramBackend, ReferenceGramBackend, finalizeGram } from '../../src/kernel/index.js';
-import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff } from './gramFixtures.js';
+import { GpujsGramBackend, finalizeGram } from '../../src/kernel/index.js';
+import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff, referenceGram } from './gramFixtures.js';
 
 const TOL_RIGOROUS = 1e-5;
 const TOL_RANDOM = 2e-5;
@@ -26,12 +26,6 @@ afterAll(() => {
   for (const b of backends) b.dispose();
 });
 
-async function reference(block: Float32Array | Float64Array, size: number, cols: number): Promise<Float64Array> {
-  const k = new Float64Array(size * size);
-  await new ReferenceGramBackend().accumulate(k, size, block, cols);
-  return k;
-}
-
 describe('gpu.js Gram backend', () => {
   const shared = gpujs();
 
@@ -41,7 +35,7 @@ describe('gpu.js Gram backend', () => {
       const block = f32Block(size * 31 + cols, size, cols);
       const k = new Float64Array(size * size);
       await shared.accumulate(k, size, block, cols);
-      const err = maxScaledDiff(k, await reference(block, size, cols), size);
+      const err = maxScaledDiff(k, await referenceGram(block, size, cols), size);
       expect(err, `size ${size} cols ${cols}`).toBeLessThan(TOL_RIGOROUS);
     }
   });
@@ -66,7 +60,7 @@ describe('gpu.js Gram backend', () => {
     const block = f64Block(11, size, 50);
     const k = new Float64Array(size * size);
     await shared.accumulate(k, size, block, 50);
-    expect(maxScaledDiff(k, await reference(block, size, 50), size)).toBeLessThan(TOL_RIGOROUS);
+    expect(maxScaledDiff(k, await referenceGram(block, size, 50), size)).toBeLessThan(TOL_RIGOROUS);
   });
 
   it('splits wide blocks into calls and several blocks accumulate to the one-block result', async () => {
@@ -76,7 +70,7 @@ describe('gpu.js Gram backend', () => {
     const size = 40;
     const cols = 1000;
     const block = f32Block(99, size, cols);
-    const ref = await reference(block, size, cols);
+    const ref = await referenceGram(block, size, cols);
     const whole = new Float64Array(size * size);
     await backend.accumulate(whole, size, block, cols);
     expect(maxScaledDiff(whole, ref, size)).toBeLessThan(TOL_RIGOROUS);
@@ -96,7 +90,7 @@ describe('gpu.js Gram backend', () => {
     const block = f32Block(1234, size, cols);
     const k = new Float64Array(size * size);
     await backend.accumulate(k, size, block, cols);
-    expect(maxScaledDiff(k, await reference(block, size, cols), size)).toBeLessThan(TOL_RANDOM);
+    expect(maxScaledDiff(k, await referenceGram(block, size, cols), size)).toBeLessThan(TOL_RANDOM);
   });
 
   it('keeps the event loop running while a large block computes', async () => {
@@ -133,6 +127,6 @@ describe("gpu.js Gram backend on gpu.js' cpu mode", () => {
     const k = new Float64Array(size * size);
     await backend.accumulate(k, size, block, 30);
     expect(backend.name).toBe('gpujs-cpu');
-    expect(maxScaledDiff(k, await reference(block, size, 30), size)).toBeLessThan(TOL_RIGOROUS);
+    expect(maxScaledDiff(k, await referenceGram(block, size, 30), size)).toBeLessThan(TOL_RIGOROUS);
   });
 });

@@ -1,5 +1,6 @@
 /** Seeded blocks and a naive float64 Gram for the kernel tests (not a test file itself). */
 import { mulberry32, normalArray } from '../../src/random.js';
+import { ReferenceGramBackend } from '../../src/kernel/index.js';
 
 /** size×cols standard normal values, rounded to float32. */
 export function f32Block(seed: number, size: number, cols: number): Float32Array {
@@ -47,4 +48,11 @@ export function maxScaledDiff(a: Float64Array, b: Float64Array, size: number): n
 export function isSymmetric(k: Float64Array, size: number): boolean {
   for (let i = 0; i < size; i++) for (let j = i + 1; j < size; j++) if (k[i * size + j] !== k[j * size + i]) return false;
   return true;
+}
+
+/** Upper triangle of K = B Bᵀ from the float64 reference backend (the oracle other backends are compared with). */
+export async function referenceGram(block: Float32Array | Float64Array, size: number, cols: number): Promise<Float64Array> {
+  const k = new Float64Array(size * size);
+  await new ReferenceGramBackend().accumulate(k, size, block, cols);
+  return k;
 }

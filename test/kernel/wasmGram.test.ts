@@ -22,7 +22,7 @@ import {
   wasmSimdSupported,
   type WasmPrecision,
 } from '../../src/kernel/index.js';
-import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff } from './gramFixtures.js';
+import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff, referenceGram } from './gramFixtures.js';
 
 const TOL_F64 = 1e-13;
 const TOL_F32 = 1e-5;
@@ -37,12 +37,6 @@ function wasm(opts: ConstructorParameters<typeof WasmGramBackend>[0] = {}): Wasm
 afterAll(() => {
   for (const b of backends) b.dispose();
 });
-
-async function reference(block: Float32Array | Float64Array, size: number, cols: number): Promise<Float64Array> {
-  const k = new Float64Array(size * size);
-  await new ReferenceGramBackend().accumulate(k, size, block, cols);
-  return k;
-}
 
 describe('WebAssembly SIMD Gram backend', () => {
   it('runs on this runtime (Node ≥ 20 has WebAssembly SIMD)', () => {
@@ -69,7 +63,7 @@ describe('WebAssembly SIMD Gram backend', () => {
               const block = dtype === 'f32' ? f32Block(seed, size, cols) : f64Block(seed, size, cols);
               const k = new Float64Array(size * size);
               await shared.accumulate(k, size, block, cols);
-              const err = maxScaledDiff(k, await reference(block, size, cols), size);
+              const err = maxScaledDiff(k, await referenceGram(block, size, cols), size);
               expect(err, `size ${size} cols ${cols} ${dtype} block`).toBeLessThan(TOL[precision]);
             }
           }
@@ -83,7 +77,7 @@ describe('WebAssembly SIMD Gram backend', () => {
         const k = new Float64Array(size * size).fill(5);
         await shared.accumulate(k, size, block, cols);
         for (let i = 1; i < size; i++) for (let j = 0; j < i; j++) expect(k[i * size + j]).toBe(5);
-        const want = await reference(block, size, cols);
+        const want = await referenceGram(block, size, cols);
         for (let i = 0; i < want.length; i++) want[i] += 5;
         for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) if (j < i) want[i * size + j] = 5;
         expect(maxScaledDiff(k, want, size)).toBeLessThan(TOL[precision]);
@@ -95,7 +89,7 @@ describe('WebAssembly SIMD Gram backend', () => {
         const size = 45;
         const cols = 600;
         const block = f32Block(99, size, cols);
-        const ref = await reference(block, size, cols);
+        const ref = await referenceGram(block, size, cols);
         const parts = new Float64Array(size * size);
         for (const [c0, w] of [[0, 1], [1, 300], [301, 299]]) {
           await shared.accumulate(parts, size, columnSlice(block, size, cols, c0, w), w);
@@ -112,7 +106,7 @@ describe('WebAssembly SIMD Gram backend', () => {
         const block = f64Block(7, size, 300);
         const k = new Float64Array(size * size);
         await banded.accumulate(k, size, block, 300);
-        expect(maxScaledDiff(k, await reference(block, size, 300), size)).toBeLessThan(TOL[precision]);
+        expect(maxScaledDiff(k, await referenceGram(block, size, 300), size)).toBeLessThan(TOL[precision]);
       });
 
       it('propagates NaN and Inf like the reference', async () => {
@@ -122,7 +116,7 @@ describe('WebAssembly SIMD Gram backend', () => {
         block[6 * 10 + 0] = Infinity; // row 6
         const k = new Float64Array(size * size);
         await shared.accumulate(k, size, block, 10);
-        const ref = await reference(block, size, 10);
+        const ref = await referenceGram(block, size, 10);
         for (let i = 0; i < size; i++) {
           for (let j = i; j < size; j++) {
             const want = ref[i * size + j];
@@ -195,7 +189,7 @@ describe("createGramBackend with WebAssembly SIMD", () => {
     const block = f32Block(8, size, 64);
     const k = new Float64Array(size * size);
     await backend.accumulate(k, size, block, 64);
-    expect(maxScaledDiff(k, await reference(block, size, 64), size)).toBeLessThan(TOL_F64);
+    expect(maxScaledDiff(k, await referenceGram(block, size, 64), size)).toBeLessThan(TOL_F64);
     backend.dispose();
   });
 });
