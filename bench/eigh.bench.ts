@@ -1,7 +1,7 @@
 /**
  * Exact symmetric eigensolver speed: eighSymmetric (values only, and with vectors) next to numpy's
  * eigvalsh / eigh (LAPACK via OpenBLAS) on the SAME seeded matrix, run side by side on this machine
- * (design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
+ * (docs/design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
  *
  *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]
  *                                [--numpy-threads T]

@@ -1,6 +1,6 @@
 /**
  * Gram accumulation speed: K += B Bᵀ for a float32 block B (N×cols) on our backends, next to numpy's float32
- * `A @ A.T` (OpenBLAS) on seeded input of the same size, run side by side on this machine (design.md §6).
+ * `A @ A.T` (OpenBLAS) on seeded input of the same size, run side by side on this machine (docs/design.md §6).
  *
  *   npx tsx bench/gram.bench.ts [--full] [--repeats R] [--backends wasm,wasm-f32,gpujs,reference]
  *

@@ -8,7 +8,7 @@
  *   npx tsx bench/latency.bench.ts [--rows 1024] [--m 4096] [--repeats R] [--backend auto]
  *
  * One untimed warm-up snapshot, then R timed ones on the same run, each with fresh seeded data; from the second
- * snapshot on the sidecar also compares against the run's reference kernels (drift, science.md A6/A8), as it does
+ * snapshot on the sidecar also compares against the run's reference kernels (drift, docs/science.md A6/A8), as it does
  * in steady state. No numpy reference: the issue's target is absolute (≤ 1 s).
  */
 import { describeMachine, machineInfo } from './support/machine.js';

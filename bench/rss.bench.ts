@@ -8,9 +8,9 @@
  *                              [--backend auto]
  *
  * Against N: `--snapshots` Jacobian snapshots of N × cols on one run, so the run reaches its steady state (it keeps
- * reference kernels from earlier snapshots for drift, science.md A6/A8). Against P: one snapshot of
+ * reference kernels from earlier snapshots for drift, docs/science.md A6/A8). Against P: one snapshot of
  * p-rows × P float32 (P = 1e8 at N = 8 is 3.2 GB over loopback), 4 MiB chunks. A P-independent peak is what the
- * bounded-memory design promises (design.md §1: never the whole J, only K and one block).
+ * bounded-memory design promises (docs/design.md §1: never the whole J, only K and one block).
  */
 import { runStreamClient } from './support/children.js';
 import { describeMachine, machineInfo } from './support/machine.js';

@@ -224,13 +224,13 @@ export function runDashboard(): Json {
   l.row('Spectrum');
   l.panel({
     title: 'Top NTK eigenvalues',
-    description: 'λ_1…λ_5 of the latest kernel of each run (raw K = J Jᵀ, log scale; science.md A1). kernel="full" is the N×N kernel, "traced" the n×n output-averaged one.',
+    description: 'λ_1…λ_5 of the latest kernel of each run (raw K = J Jᵀ, log scale; docs/science.md A1). kernel="full" is the N×N kernel, "traced" the n×n output-averaged one.',
     targets: [{ expr: `ntk_sidecar_ntk_eigenvalue{${RUN}, rank=~"1|2|3|4|5"}`, legend: '{{run_id}} {{kernel}} λ{{rank}}' }],
     log: true,
   });
   l.panel({
     title: 'Eigen-decay exponent and R²',
-    description: 's in λ_i ≈ A·i^−s (log-grid OLS, science.md A3) and the R² of that fit (right axis). A fit with low R² is not a power law.',
+    description: 's in λ_i ≈ A·i^−s (log-grid OLS, docs/science.md A3) and the R² of that fit (right axis). A fit with low R² is not a power law.',
     targets: [
       { expr: `ntk_sidecar_ntk_eigen_decay_exponent{${RUN}}`, legend: '{{run_id}} {{kernel}} s' },
       { expr: `ntk_sidecar_ntk_eigen_decay_r2{${RUN}}`, legend: '{{run_id}} {{kernel}} R²' },
@@ -239,7 +239,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Effective ranks',
-    description: 'Entropy effective rank, participation ratio and stable rank (science.md A4), with the numerical rank (dashed).',
+    description: 'Entropy effective rank, participation ratio and stable rank (docs/science.md A4), with the numerical rank (dashed).',
     targets: [
       { expr: `ntk_sidecar_ntk_effective_rank{${RUN}}`, legend: '{{run_id}} {{kernel}} {{kind}}' },
       { expr: `ntk_sidecar_ntk_numerical_rank{${RUN}}`, legend: '{{run_id}} {{kernel}} numerical' },
@@ -248,13 +248,13 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Condition number',
-    description: 'λ_1/λ_min on the numerical range (pos) and regularised (reg) (science.md A2).',
+    description: 'λ_1/λ_min on the numerical range (pos) and regularised (reg) (docs/science.md A2).',
     targets: [{ expr: `ntk_sidecar_ntk_condition_number{${RUN}}`, legend: '{{run_id}} {{kernel}} {{kind}}' }],
     log: true,
   });
   l.panel({
     title: 'Trace per output and spectral density',
-    description: 'tr K / size (science.md A2), and the exponent α of the eigenvalue density fit with its KS distance (right axis, science.md A3).',
+    description: 'tr K / size (docs/science.md A2), and the exponent α of the eigenvalue density fit with its KS distance (right axis, docs/science.md A3).',
     targets: [
       { expr: `ntk_sidecar_ntk_trace_per_output{${RUN}}`, legend: '{{run_id}} {{kernel}} tr/size' },
       { expr: `ntk_sidecar_ntk_esd_alpha{${RUN}}`, legend: '{{run_id}} {{kernel}} α' },
@@ -264,14 +264,14 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'λ_max',
-    description: 'Largest NTK eigenvalue per kernel (science.md A2).',
+    description: 'Largest NTK eigenvalue per kernel (docs/science.md A2).',
     targets: [{ expr: `ntk_sidecar_ntk_lambda_max{${RUN}}`, legend: '{{run_id}} {{kernel}}' }],
   });
 
   l.row('Stability');
   l.panel({
     title: 'λ_max (GN sharpness) against the edge of stability',
-    description: 'Gauss–Newton sharpness from the kernel (λ_max in loss units) and the optimizer’s stability threshold θ_opt (dashed; 2/η for SGD) (science.md A5). Sharpness at the line is the edge of stability.',
+    description: 'Gauss–Newton sharpness from the kernel (λ_max in loss units) and the optimizer’s stability threshold θ_opt (dashed; 2/η for SGD) (docs/science.md A5). Sharpness at the line is the edge of stability.',
     w: 12,
     targets: [
       { expr: `ntk_sidecar_gn_sharpness{${RUN}}`, legend: '{{run_id}} sharpness' },
@@ -281,7 +281,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Edge-of-stability ratio',
-    description: 'GN sharpness / stability threshold (science.md A5). 0.9–1.1: edge of stability; above 1.1: imminent instability (A13; alert NtkSidecarRunUnstable).',
+    description: 'GN sharpness / stability threshold (docs/science.md A5). 0.9–1.1: edge of stability; above 1.1: imminent instability (A13; alert NtkSidecarRunUnstable).',
     w: 12,
     targets: [{ expr: `ntk_sidecar_eos_ratio{${RUN}}`, legend: '{{run_id}}' }],
     min: 0,
@@ -294,7 +294,7 @@ export function runDashboard(): Json {
   l.row('Kernel dynamics');
   l.panel({
     title: 'Kernel distance',
-    description: 'Kernel distance S to the previous and to the first snapshot (science.md A6); for sketches, the independent-sketch noise floor (dashed). A distance near the floor is noise.',
+    description: 'Kernel distance S to the previous and to the first snapshot (docs/science.md A6); for sketches, the independent-sketch noise floor (dashed). A distance near the floor is noise.',
     targets: [
       { expr: `ntk_sidecar_kernel_distance{${RUN}}`, legend: '{{run_id}} vs {{reference}}' },
       { expr: `ntk_sidecar_sketch_noise_floor{${RUN}}`, legend: '{{run_id}} sketch floor' },
@@ -303,12 +303,12 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Kernel velocity',
-    description: 'Kernel distance per 1000 steps between successive snapshots (science.md A6). The kernel is "still moving" above 5% of its peak velocity (A13).',
+    description: 'Kernel distance per 1000 steps between successive snapshots (docs/science.md A6). The kernel is "still moving" above 5% of its peak velocity (A13).',
     targets: [{ expr: `ntk_sidecar_kernel_velocity_per_kstep{${RUN}}`, legend: '{{run_id}}' }],
   });
   l.panel({
     title: 'Subspace overlap, relative change, trace ratio',
-    description: 'Overlap O_10 of the top-10 eigenspaces of successive kernels (below 0.9: moving, A13), ‖K_t − K_0‖_F/‖K_0‖_F, and tr K_t / tr K_{t−1} (science.md A6).',
+    description: 'Overlap O_10 of the top-10 eigenspaces of successive kernels (below 0.9: moving, A13), ‖K_t − K_0‖_F/‖K_0‖_F, and tr K_t / tr K_{t−1} (docs/science.md A6).',
     targets: [
       { expr: `ntk_sidecar_topk_subspace_overlap{${RUN}}`, legend: '{{run_id}} O_10' },
       { expr: `ntk_sidecar_kernel_relative_change{${RUN}}`, legend: '{{run_id}} rel. change' },
@@ -317,14 +317,14 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Kernel–target alignment',
-    description: 'Alignment of the kernel with the targets, centered and uncentered (science.md A7). Rising alignment is the kernel learning the task.',
+    description: 'Alignment of the kernel with the targets, centered and uncentered (docs/science.md A7). Rising alignment is the kernel learning the task.',
     targets: [{ expr: `ntk_sidecar_target_alignment{${RUN}}`, legend: '{{run_id}} centered={{centered}}' }],
     min: 0,
     max: 1,
   });
   l.panel({
     title: 'Residual in the top-k eigenvectors',
-    description: 'Share of the residual energy in the top-k kernel eigenvectors E_k (science.md A8); what is left in the top modes is what the kernel learns fast.',
+    description: 'Share of the residual energy in the top-k kernel eigenvectors E_k (docs/science.md A8); what is left in the top modes is what the kernel learns fast.',
     targets: [{ expr: `ntk_sidecar_residual_topk_fraction{${RUN}}`, legend: '{{run_id}} k={{k}}' }],
     unit: 'percentunit',
     min: 0,
@@ -332,7 +332,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Residual Rayleigh quotient, learned modes, linearisation gap',
-    description: 'rᵀKr/‖r‖², kernel modes learned over the last interval, and the linearisation gap between snapshots (right axis; science.md A8). A large gap means the kernel model does not describe the run.',
+    description: 'rᵀKr/‖r‖², kernel modes learned over the last interval, and the linearisation gap between snapshots (right axis; docs/science.md A8). A large gap means the kernel model does not describe the run.',
     targets: [
       { expr: `ntk_sidecar_residual_rayleigh{${RUN}}`, legend: '{{run_id}} Rayleigh' },
       { expr: `ntk_sidecar_learned_modes{${RUN}}`, legend: '{{run_id}} learned modes' },
@@ -344,7 +344,7 @@ export function runDashboard(): Json {
   l.row('Loss, prediction and KESS');
   l.panel({
     title: 'Observed vs predicted loss',
-    description: 'Training loss reported by the run, the kernel-predicted loss at the KESS step and at the horizon s_t + 0.2·s_t (science.md A9). The "KESS reached" annotation marks when the run passed its K2 step.',
+    description: 'Training loss reported by the run, the kernel-predicted loss at the KESS step and at the horizon s_t + 0.2·s_t (docs/science.md A9). The "KESS reached" annotation marks when the run passed its K2 step.',
     w: 12,
     targets: [
       { expr: `ntk_sidecar_train_loss{${RUN}}`, legend: '{{run_id}} observed' },
@@ -355,7 +355,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Step vs KESS step',
-    description: 'The run’s step against its kernel economical sweet spot by each definition (science.md A12; K2 is the default the decision uses). The run is past KESS where its step line crosses the K2 line.',
+    description: 'The run’s step against its kernel economical sweet spot by each definition (docs/science.md A12; K2 is the default the decision uses). The run is past KESS where its step line crosses the K2 line.',
     w: 12,
     targets: [
       { expr: `ntk_sidecar_run_step{${RUN}}`, legend: '{{run_id}} step' },
@@ -365,13 +365,13 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Marginal gain',
-    description: 'Loss gained per step, marginal-to-average ratio (K2 stops below ρ = 0.1) and the remaining fraction of the achievable gain (science.md A10).',
+    description: 'Loss gained per step, marginal-to-average ratio (K2 stops below ρ = 0.1) and the remaining fraction of the achievable gain (docs/science.md A10).',
     targets: [{ expr: `ntk_sidecar_marginal_gain{${RUN}}`, legend: '{{run_id}} {{kind}}' }],
     log: true,
   });
   l.panel({
     title: 'NTK-time fit',
-    description: 'Fitted scale â from NTK time to steps and its R² (science.md A11); predictions are trusted when R² ≥ 0.8.',
+    description: 'Fitted scale â from NTK time to steps and its R² (docs/science.md A11); predictions are trusted when R² ≥ 0.8.',
     targets: [
       { expr: `ntk_sidecar_time_scale_a{${RUN}}`, legend: '{{run_id}} â' },
       { expr: `ntk_sidecar_time_fit_r2{${RUN}}`, legend: '{{run_id}} R²' },
@@ -380,7 +380,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Kernel model valid',
-    description: '1 when the kernel-predicted loss curve is trusted (science.md A11/A14); otherwise the decision uses the observed loss curve.',
+    description: '1 when the kernel-predicted loss curve is trusted (docs/science.md A11/A14); otherwise the decision uses the observed loss curve.',
     type: 'state-timeline',
     targets: [{ expr: `ntk_sidecar_kernel_model_valid{${RUN}}`, legend: '{{run_id}}' }],
     thresholds: [{ value: 1, color: 'green' }],
@@ -390,7 +390,7 @@ export function runDashboard(): Json {
   l.row('Regime and detectors');
   l.panel({
     title: 'Regime',
-    description: 'Lazy (kernel frozen, small linearisation gap) or rich (feature learning) from the detectors of science.md A13; unknown until they can tell.',
+    description: 'Lazy (kernel frozen, small linearisation gap) or rich (feature learning) from the detectors of docs/science.md A13; unknown until they can tell.',
     type: 'state-timeline',
     w: 8,
     targets: [
@@ -403,7 +403,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Detectors',
-    description: 'The guards of the decision (science.md A13): loss spike, catapult in progress, edge of stability, imminent instability, progressive sharpening, plateau, loaded plateau, kernel moving or frozen.',
+    description: 'The guards of the decision (docs/science.md A13): loss spike, catapult in progress, edge of stability, imminent instability, progressive sharpening, plateau, loaded plateau, kernel moving or frozen.',
     type: 'state-timeline',
     w: 12,
     targets: [{ expr: `ntk_sidecar_detector{${RUN}}`, legend: '{{run_id}} {{name}}' }],
@@ -412,7 +412,7 @@ export function runDashboard(): Json {
   });
   l.panel({
     title: 'Catapults',
-    description: 'Catapults confirmed in the run: a loss spike followed by a drop of λ_1 (science.md A13).',
+    description: 'Catapults confirmed in the run: a loss spike followed by a drop of λ_1 (docs/science.md A13).',
     type: 'stat',
     w: 4,
     targets: [{ expr: `ntk_sidecar_catapult_events_total{${RUN}}`, legend: '{{run_id}}', instant: true }],
@@ -525,21 +525,21 @@ export function fleetDashboard(): Json {
 
   l.panel({
     title: 'Runs by regime',
-    description: 'Runs by training regime (science.md A13).',
+    description: 'Runs by training regime (docs/science.md A13).',
     type: 'bargauge',
     w: 8,
     targets: [{ expr: `count by (state) (ntk_sidecar_regime{${RUN}} == 1)`, legend: '{{state}}', instant: true }],
   });
   l.panel({
     title: 'Detectors firing',
-    description: 'Runs on which each detector of science.md A13 fires.',
+    description: 'Runs on which each detector of docs/science.md A13 fires.',
     w: 8,
     stack: true,
     targets: [{ expr: `count by (name) (ntk_sidecar_detector{${RUN}} == 1)`, legend: '{{name}}' }],
   });
   l.panel({
     title: 'Catapults per hour by cohort',
-    description: 'Catapults confirmed over the last hour, per cohort (science.md A13).',
+    description: 'Catapults confirmed over the last hour, per cohort (docs/science.md A13).',
     w: 8,
     targets: [{ expr: `sum by (cohort) (increase(ntk_sidecar_catapult_events_total{${RUN}}[1h]))`, legend: '{{cohort}}' }],
   });

@@ -129,7 +129,7 @@ def make_model(task: Task) -> torch.nn.Module:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Losses (science.md §0: MSE is c_L Σ (f − y)² with c_L = 1/(2n) per batch of n, i.e. ½·sum over outputs,
+# Losses (docs/science.md §0: MSE is c_L Σ (f − y)² with c_L = 1/(2n) per batch of n, i.e. ½·sum over outputs,
 # mean over samples; cross-entropy is the mean over samples)
 
 def targets_for(task: Task, y: torch.Tensor) -> torch.Tensor:
@@ -223,7 +223,7 @@ def _shadow(report: Any) -> dict[str, Any]:
 def calibrate(task: Task, sidecar: Sidecar, model: torch.nn.Module, probe_x: torch.Tensor, probe_t: torch.Tensor,
               loss_scale: float) -> dict[str, float]:
     """λ₀ from one Gram snapshot of the untrained network (GetRun's λ_max of the full kernel): MSE 2·c_L·λ_max(K)
-    (science.md A5, the GN sharpness), CE λ_max(K)/(2n). The sidecar's own GN sharpness is recorded as well."""
+    (docs/science.md A5, the GN sharpness), CE λ_max(K)/(2n). The sidecar's own GN sharpness is recorded as well."""
     ntk = TorchNtk(model, probe_x, probe_targets=probe_t, mode="gram", loss=task.loss, loss_scale=loss_scale)
     # A tiny learning rate (λ_max and S_GN do not depend on it). Until 6145f0a a snapshot without one, or with one
     # above 2/λ₀, was rejected (code 13); both are accepted now, but with learning rate 0 GetRun leaves the whole
@@ -250,7 +250,7 @@ def calibrate(task: Task, sidecar: Sidecar, model: torch.nn.Module, probe_x: tor
 
 def learning_rate(task: Task, lam0: float) -> float:
     """η = lr_factor·2/λ₀; γ tasks: λ₀ of the γ = 1 network is γ²·λ₀(γ) (centred f = (h − h₀)/γ scales the kernel
-    by 1/γ²), then η(γ) = η(1)·γ² (γ ≤ 1) or η(1)·γ^{2/L}, L = 2 (Atanasov et al., sources.md 3)."""
+    by 1/γ²), then η(γ) = η(1)·γ² (γ ≤ 1) or η(1)·γ^{2/L}, L = 2 (Atanasov et al., docs/sources.md 3)."""
     if not task.centered and task.gamma == 1.0:
         return task.lr_factor * 2.0 / lam0
     eta1 = task.lr_factor * 2.0 / (task.gamma ** 2 * lam0)
@@ -405,7 +405,7 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
 
 def closed_form(task: Task, model: torch.nn.Module, splits: dict[str, tuple[torch.Tensor, torch.Tensor]],
                 eta: float) -> dict[str, Any]:
-    """Kernel-regime prediction of the teacher–student run (science.md A9, A12, C6/C7): the probe set is the whole
+    """Kernel-regime prediction of the teacher–student run (docs/science.md A9, A12, C6/C7): the probe set is the whole
     training set, so the discrete kernel-GD curve of the initial kernel K₀ (float64, as the sidecar receives it) is
     the linearised network's training loss; K2 (ρ = 0.1, s₀ = 0) is computed on it in closed form."""
     xtr, ytr = splits["train"]

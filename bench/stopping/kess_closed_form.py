@@ -1,4 +1,4 @@
-"""Closed-form kernel-regime loss curve and KESS (science.md A9 discrete GD, A12 K2), for the teacher–student task.
+"""Closed-form kernel-regime loss curve and KESS (docs/science.md A9 discrete GD, A12 K2), for the teacher–student task.
 
 For a network that stays linear around θ₀ and trains with full-batch GD on MSE L = c_L Σ r², the residual on the
 training set is r_s = (I − 2c_L η K₀)^s r₀, so L(s) = c_L Σ_i c_i² q_i^{2s} with q_i = 1 − 2c_L η λ_i and
@@ -62,7 +62,7 @@ def kess_k2_discrete(curve: KernelGdCurve, rho: float = 0.1, s_max: float = 1e9)
 
 
 if __name__ == "__main__":
-    # science.md C6/C7, example A: K = diag(100, 10, 0.1), N = 3, c_L = 1/6, η = 0.015, f₀ = 0, y = 1.
+    # docs/science.md C6/C7, example A: K = diag(100, 10, 0.1), N = 3, c_L = 1/6, η = 0.015, f₀ = 0, y = 1.
     k = np.diag([100.0, 10.0, 0.1])
     disc = kernel_gd_curve(k, -np.ones(3), 1 / 6, 0.015)
     cont = kernel_gd_curve(k, -np.ones(3), 1 / 6, 0.015, continuous=True)

@@ -62,7 +62,7 @@ def num(x: float | None, digits: int = 4) -> str:
 
 def spike_steps(result: dict[str, Any], theta: float = 0.5, window: int = 5) -> set[int]:
     """Steps inside a loss spike, from the harness's own full-training-set loss (not the sidecar's view): onset
-    when L > (1+θ)·min of the previous `window` evaluations; over once L ≤ (1+θ/5)·that minimum (science.md A13)."""
+    when L > (1+θ)·min of the previous `window` evaluations; over once L ≤ (1+θ/5)·that minimum (docs/science.md A13)."""
     inside: set[int] = set()
     curve = result["curve"]
     pre: float | None = None
@@ -257,11 +257,11 @@ def measured_horizon_gain(result: dict[str, Any], step: int, fraction: float = 0
     return 1 - later["train_loss"] / at["train_loss"]
 
 
-# Decisions that reached the δ_H test of science.md A14 (everything before it — guards, K2 — is a CONTINUE that resets
+# Decisions that reached the δ_H test of docs/science.md A14 (everything before it — guards, K2 — is a CONTINUE that resets
 # the STOP votes; the price check is off by default).
 HORIZON_TESTED = ("LARGE_PREDICTED_GAIN", "STOP_PENDING", "KESS_REACHED")
 DELTA_H_GRID = (0.02, 0.03, 0.05, 0.06, 0.08, 0.10, 0.15)
-STOP_VOTES = 2   # M_consec (science.md A14); logits-only needs max(M_consec, logitsPatience 2, 2) = 2 as well
+STOP_VOTES = 2   # M_consec (docs/science.md A14); logits-only needs max(M_consec, logitsPatience 2, 2) = 2 as well
 
 
 def replay_stop(decisions: list[dict[str, Any]], delta_h: float, votes_needed: int = STOP_VOTES) -> int | None:
@@ -514,9 +514,9 @@ def write_report(results_dir: Path, out_dir: Path) -> None:
           f"{pct(h, 2)} | {pct(tm, 1)} |")
     w("")
 
-    # ---- the horizon test (science.md A14 δ_H): predicted vs measured, and other δ_H replayed
+    # ---- the horizon test (docs/science.md A14 δ_H): predicted vs measured, and other δ_H replayed
     w("## The horizon test: predicted gain vs measured gain\n")
-    w("For each feed, the last decision that reached the δ_H test of science.md A14 (past the guards and past K2) "
+    w("For each feed, the last decision that reached the δ_H test of docs/science.md A14 (past the guards and past K2) "
       "and whose horizon s + 0.2·s ends within the budget: the relative horizon gain (L(s) − L(s+H))/L(s) the "
       "sidecar computed, on the kernel-predicted curve (*kernel*) or the observed-curve fit L_∞ + A(s+1)^{−b} "
       "(*observed*), against the fall of the harness's full-training-set loss over the same horizon. δ_H = 2 %: "

@@ -3,7 +3,7 @@
 Every digits task trains a one-hidden-layer ReLU MLP 64 → width → 10 with plain SGD at a learning rate set from
 the sharpness λ₀ the sidecar measures at initialisation: η = lr_factor · 2/λ₀ (lr_factor 0.5 is below the catapult
 window 2/λ₀ < η < 4/λ₀, 1.5 is inside it). The γ tasks centre the output, f = (h(θ) − h(θ₀))/γ, and use the
-γ-adjusted rate of Atanasov et al. (sources.md 3): η(γ) = η(1)·γ² for γ ≤ 1, η(1)·γ^{2/L} for γ > 1 (L = 2 layers).
+γ-adjusted rate of Atanasov et al. (docs/sources.md 3): η(γ) = η(1)·γ² for γ ≤ 1, η(1)·γ^{2/L} for γ > 1 (L = 2 layers).
 """
 
 from __future__ import annotations

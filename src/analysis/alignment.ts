@@ -1,5 +1,5 @@
 /**
- * Kernel–target alignment (science.md A7): uncentered (Cristianini) and centered (Cortes–Mohri–
+ * Kernel–target alignment (docs/science.md A7): uncentered (Cristianini) and centered (Cortes–Mohri–
  * Rostamizadeh) alignment of K with T = Y Yᵀ, and the spectral alignment curve a_k. T is never formed:
  * ⟨K, YYᵀ⟩ = tr(Yᵀ K Y) and ‖YYᵀ‖_F = ‖YᵀY‖_F.
  */
@@ -27,7 +27,7 @@ export interface TargetAlignmentOptions {
 }
 
 /**
- * A(K, YYᵀ) = ⟨K, YYᵀ⟩_F / (‖K‖_F ‖YYᵀ‖_F), or its centered form (science.md A7, efficient form):
+ * A(K, YYᵀ) = ⟨K, YYᵀ⟩_F / (‖K‖_F ‖YYᵀ‖_F), or its centered form (docs/science.md A7, efficient form):
  * K_c = HKH, Y_c = HY, ⟨K_c, Y_cY_cᵀ⟩ = tr(Y_cᵀ K Y_c) (H Y_c = Y_c), ‖Y_cY_cᵀ‖_F = ‖Y_cᵀY_c‖_F, and ‖K_c‖_F
  * from K_c[i,j] = K_ij − r_i − c_j + g (row, column and grand means) without storing K_c.
  * `k` is size×size, `y` size×cols row-major. Scale-invariant in K and Y; NaN when a norm is 0.
@@ -76,7 +76,7 @@ export function targetAlignment(
 }
 
 /**
- * Spectral alignment curve a_k = Σ_{i≤k} ‖u_iᵀ Y_c‖² / ‖Y_c‖_F² (science.md A7), Y_c = HY, for each k in `ks`
+ * Spectral alignment curve a_k = Σ_{i≤k} ‖u_iᵀ Y_c‖² / ‖Y_c‖_F² (docs/science.md A7), Y_c = HY, for each k in `ks`
  * that is ≤ pairs (others are left out: they need eigenvectors that were not computed). Output sorted by k,
  * deduplicated. Nondecreasing in k; a_size = 1 when the vectors span R^size. NaN values when Y_c = 0.
  * `vectors` is size×pairs row-major, eigenvector j in column j, eigenvalues descending.
@@ -120,7 +120,7 @@ export function spectralAlignmentCurve(
 }
 
 export interface AlignmentInput {
-  /** n×n kernel: the traced K̄ (science.md E5), which is the full kernel when C = 1. */
+  /** n×n kernel: the traced K̄ (docs/science.md E5), which is the full kernel when C = 1. */
   kernel: Float64Array;
   /** n. */
   size: number;

@@ -1,8 +1,8 @@
 /**
- * One snapshot's training-dynamics diagnostics (science.md A5–A12) from its kernels, spectra and logits, and
+ * One snapshot's training-dynamics diagnostics (docs/science.md A5–A12) from its kernels, spectra and logits, and
  * the run's analysis history (reference kernels, previous residual, previous anchor). Pure: the compute worker
  * owns the history between calls. Each block is computed only when its inputs exist — a loss convention, targets,
- * logits, a previous snapshot — and is otherwise absent, never guessed (science.md E4).
+ * logits, a previous snapshot — and is otherwise absent, never guessed (docs/science.md E4).
  */
 import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
 import { alignmentDiagnostics } from './alignment.js';

@@ -1,11 +1,11 @@
 /**
- * Regime and event detectors (science.md A13), evaluated incrementally once per snapshot:
+ * Regime and event detectors (docs/science.md A13), evaluated incrementally once per snapshot:
  *   const { flags, state } = updateDetectors(state, { history, losses }, cfg)
  * `history` holds the run's kernel-bearing SnapshotDiagnostics, oldest first (the latest kernel snapshot last);
  * `losses` is the observed loss series (snapshots and Scalars merged), ordered by step. Loss points newer than
  * the last call are scanned one by one, so a spike that rises and falls between two snapshots is still seen;
  * kernel streaks advance only when a new kernel snapshot arrives. Everything a flag used is returned as evidence.
- * With no kernel snapshot at all the detectors run in logits-only mode (science.md B): spike, catapult onset and
+ * With no kernel snapshot at all the detectors run in logits-only mode (docs/science.md B): spike, catapult onset and
  * recovery, and plateau on the observed loss only.
  */
 import type { SnapshotDiagnostics } from './types.js';
@@ -267,7 +267,7 @@ function evaluateKernel(d: SnapshotDiagnostics, prev: SnapshotDiagnostics | unde
   return { kernel: { moving, quiet, measured: true, evidence, alignmentRise, traceRise, eosRatio }, peakVelocity: peak };
 }
 
-/** science.md A13, one snapshot's worth. Pure: returns a new state, never mutates the one given. */
+/** docs/science.md A13, one snapshot's worth. Pure: returns a new state, never mutates the one given. */
 export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg: DetectorConfig = DEFAULT_DETECTOR_CONFIG): { flags: DetectorFlags; state: DetectorState } {
   const { history, losses } = input;
   const state: DetectorState = { ...prior, catapult: prior.catapult ? { ...prior.catapult } : undefined };
@@ -360,7 +360,7 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
       }
     }
   }
-  // In logits-only runs the loss recovery alone ends a catapult (science.md B: spike only).
+  // In logits-only runs the loss recovery alone ends a catapult (docs/science.md B: spike only).
   const track = state.catapult;
   let ended: CatapultTrack | undefined;
   if (track && track.recoveredStep !== undefined && (track.settled || mode === 'logits')) {
@@ -450,7 +450,7 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
   };
 }
 
-/** Logits-only detectors (science.md B): spike, catapult onset/recovery and plateau on the observed loss. */
+/** Logits-only detectors (docs/science.md B): spike, catapult onset/recovery and plateau on the observed loss. */
 export function updateLossDetectors(prior: DetectorState, losses: readonly LossPoint[], cfg: DetectorConfig = DEFAULT_DETECTOR_CONFIG): { flags: DetectorFlags; state: DetectorState } {
   return updateDetectors(prior, { history: [], losses }, cfg);
 }

@@ -1,7 +1,7 @@
 /**
- * Kernel drift between snapshots (science.md A6): Fort et al.'s kernel distance, velocity per 1000 steps,
+ * Kernel drift between snapshots (docs/science.md A6): Fort et al.'s kernel distance, velocity per 1000 steps,
  * distance and relative change from init, trace ratio, top-k subspace overlap, and the independent-sketch
- * noise floor (science.md A6 pitfalls, E7).
+ * noise floor (docs/science.md A6 pitfalls, E7).
  */
 import { Code, snapshotError } from '../errors.js';
 import type { DriftDiagnostics } from './types.js';
@@ -16,18 +16,18 @@ export interface KernelState {
   vectors?: Float64Array;
   pairs: number;
   trace: number;
-  /** Participation ratio tr²/‖K‖_F² (science.md A4), for the sketch floor. */
+  /** Participation ratio tr²/‖K‖_F² (docs/science.md A4), for the sketch floor. */
   participation: number;
   source: 'jacobian' | 'sketch' | 'gram';
   /** Sketch dimension m and Ω seed; required to compare sketches (E7). */
   sketch?: { dim: number; seed: number };
 }
 
-/** Subspace overlap dimension k of science.md A6. */
+/** Subspace overlap dimension k of docs/science.md A6. */
 export const OVERLAP_K = 10;
 
 /**
- * S(A, B) = 1 − ⟨A,B⟩_F / (‖A‖_F‖B‖_F), science.md A6 (Fort et al. 2020). In [0, 1] for PSD inputs, 0 for
+ * S(A, B) = 1 − ⟨A,B⟩_F / (‖A‖_F‖B‖_F), docs/science.md A6 (Fort et al. 2020). In [0, 1] for PSD inputs, 0 for
  * B = cA (c > 0), and exactly 0 for bitwise-identical inputs. NaN when either norm is 0.
  */
 export function kernelDistance(a: Float64Array, b: Float64Array): number {
@@ -50,7 +50,7 @@ export function kernelDistance(a: Float64Array, b: Float64Array): number {
   return 1 - cos;
 }
 
-/** ‖K − K₀‖_F / ‖K₀‖_F (science.md A6; not scale-invariant). NaN when ‖K₀‖_F = 0. */
+/** ‖K − K₀‖_F / ‖K₀‖_F (docs/science.md A6; not scale-invariant). NaN when ‖K₀‖_F = 0. */
 export function relativeChange(k: Float64Array, k0: Float64Array): number {
   if (k.length !== k0.length) throw bad(`relative change of kernels with ${k.length} and ${k0.length} entries`);
   let d2 = 0;
@@ -72,7 +72,7 @@ export function traceOf(k: Float64Array, size: number): number {
 }
 
 /**
- * O_k = ‖U_k(a)ᵀ U_k(b)‖_F² / k (science.md A6), U_k the top-k eigenvector columns of each size×pairs
+ * O_k = ‖U_k(a)ᵀ U_k(b)‖_F² / k (docs/science.md A6), U_k the top-k eigenvector columns of each size×pairs
  * matrix; k is clipped to the pairs both sides have. In [0, 1]; 1 iff the two top-k subspaces coincide.
  */
 export function subspaceOverlap(
@@ -102,7 +102,7 @@ export function subspaceOverlap(
   return s / kk;
 }
 
-/** Expected kernel distance between two independent sketches of the same J: (PR + 1)/m (science.md A6, C12). */
+/** Expected kernel distance between two independent sketches of the same J: (PR + 1)/m (docs/science.md A6, C12). */
 export function sketchNoiseFloor(participation: number, m: number): number {
   if (!(Number.isFinite(participation) && participation >= 0)) throw bad(`participation ratio must be finite and ≥ 0, got ${participation}`);
   if (!(Number.isInteger(m) && m >= 1)) throw bad(`sketch dimension m must be a positive integer, got ${m}`);
@@ -110,7 +110,7 @@ export function sketchNoiseFloor(participation: number, m: number): number {
 }
 
 /**
- * Whether two snapshots may be compared (science.md A6 pitfalls, E7): same size and kernel source, and for
+ * Whether two snapshots may be compared (docs/science.md A6 pitfalls, E7): same size and kernel source, and for
  * sketches the same sketch dimension and Ω seed (independent Ω adds a (PR+1)/m floor and is refused).
  */
 export function comparableStates(a: KernelState, b: KernelState): boolean {
@@ -121,7 +121,7 @@ export function comparableStates(a: KernelState, b: KernelState): boolean {
 }
 
 /**
- * A6 drift of `cur` against the previous snapshot and the run's first one (science.md A6):
+ * A6 drift of `cur` against the previous snapshot and the run's first one (docs/science.md A6):
  * - distancePrev, velocityPerKstep (S/Δs·1000; absent when Δs ≤ 0), traceRatio and subspaceOverlap (O_10,
  *   when both sides carry vectors) against `prev`;
  * - distanceInit and relativeChangeInit against `init`;

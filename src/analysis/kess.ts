@@ -1,5 +1,5 @@
 /**
- * KESS, the Kernel Economical Sweet Spot (science.md A12), on any loss curve L(s) with gain g(s) = −dL/ds:
+ * KESS, the Kernel Economical Sweet Spot (docs/science.md A12), on any loss curve L(s) with gain g(s) = −dL/ds:
  * K2 (default, marginal < ρ × average), K1 (fraction of achievable gain), K3 (price), K4 (Kneedle, report only).
  * First crossings are found robustly: a geometric scan of s − start (so a crossing at 1e-6 and one at 1e9 are both
  * resolved), then bisection of the first bracket to relative precision ~1e-13.
@@ -54,7 +54,7 @@ export function firstCrossing(h: (s: number) => number, start: number, sMax: num
 }
 
 export interface KessK2Options {
-  /** ρ (default 0.1, science.md A12). */
+  /** ρ (default 0.1, docs/science.md A12). */
   rho?: number;
   /** s_0, start of training (default 0). */
   s0?: number;
@@ -66,7 +66,7 @@ export interface KessK2Options {
 }
 
 /**
- * K2 (default): s* = min{s > s0 : g(s)(s − s0) ≤ ρ (L(s0) − L(s))} (science.md A12). undefined when it does not
+ * K2 (default): s* = min{s > s0 : g(s)(s − s0) ≤ ρ (L(s0) − L(s))} (docs/science.md A12). undefined when it does not
  * happen by sMax.
  */
 export function kessK2(curve: LossCurve, opts: KessK2Options): number | undefined {
@@ -90,7 +90,7 @@ export interface KessK1Options {
 }
 
 /**
- * K1: s* = min{s ≥ s0 : (L(s) − L_∞)/(L(s0) − L_∞) ≤ ε} (science.md A12). undefined when L(s0) ≤ L_∞ (nothing to
+ * K1: s* = min{s ≥ s0 : (L(s) − L_∞)/(L(s0) − L_∞) ≤ ε} (docs/science.md A12). undefined when L(s0) ≤ L_∞ (nothing to
  * gain) or not reached by sMax.
  */
 export function kessK1(curve: LossCurve, opts: KessK1Options): number | undefined {
@@ -111,7 +111,7 @@ export interface KessK3Options {
   sMax: number;
 }
 
-/** K3: s* = min{s ≥ s0 : g(s) ≤ p} (science.md A12). */
+/** K3: s* = min{s ≥ s0 : g(s) ≤ p} (docs/science.md A12). */
 export function kessK3(curve: LossCurve, opts: KessK3Options): number | undefined {
   if (!(opts.price >= 0) || !Number.isFinite(opts.price)) throw new RangeError(`kessK3: price must be finite and ≥ 0, got ${opts.price}`);
   return firstCrossing((s) => curve.gain(s) - opts.price, opts.s0 ?? 0, opts.sMax, true);
@@ -126,7 +126,7 @@ export interface KessK4Options {
 }
 
 /**
- * K4 (report only): Kneedle knee of the normalized (log10 s, L) curve on a log-spaced grid (science.md A12):
+ * K4 (report only): Kneedle knee of the normalized (log10 s, L) curve on a log-spaced grid (docs/science.md A12):
  * both axes min–max normalized, knee = grid point of largest (chord − curve), the "convex decreasing" Kneedle
  * difference. undefined when the curve is flat or nowhere below its chord.
  */

@@ -1,5 +1,5 @@
 /**
- * Observed-curve fallback of science.md A14: when the kernel model is not valid, KESS is computed on a fit
+ * Observed-curve fallback of docs/science.md A14: when the kernel model is not valid, KESS is computed on a fit
  * L(s) = L_∞ + A·(s + offset)^{−b} of the observed (step, loss) points, with L_∞ ≥ 0, A ≥ 0, b > 0.
  * For fixed b the model is linear in (L_∞, A): a two-variable non-negative least squares solved exactly (interior
  * or one of the two edges); b is found by a log-grid scan then golden section on ln b.
@@ -83,7 +83,7 @@ function nonNegativeLine(x: Float64Array, y: Float64Array): LinearFit {
 }
 
 /**
- * Fits L_∞ + A·(s + offset)^{−b} to the points (science.md A14). undefined with fewer than 4 usable points.
+ * Fits L_∞ + A·(s + offset)^{−b} to the points (docs/science.md A14). undefined with fewer than 4 usable points.
  */
 export function fitPowerLawLoss(points: ReadonlyArray<{ step: number; loss: number }>, opts: PowerLawFitOptions = {}): PowerLawLossFit | undefined {
   const offset = opts.offset ?? 0;

@@ -1,12 +1,12 @@
 /**
- * Marginal gain of training and its normalized forms (science.md A10). g(s) = −dL/ds in loss units per step.
+ * Marginal gain of training and its normalized forms (docs/science.md A10). g(s) = −dL/ds in loss units per step.
  */
 import { theilSenSlope } from '../spectrum/powerLaw.js';
 
 /** Median of pairwise slopes (y_j − y_i)/(x_j − x_i) over pairs with distinct x; NaN with no such pair. */
 export { theilSenSlope };
 
-/** Default window of the observed gain (science.md A10: W = 20 logged points). */
+/** Default window of the observed gain (docs/science.md A10: W = 20 logged points). */
 export const GAIN_WINDOW = 20;
 
 export interface LossPoint {
@@ -15,7 +15,7 @@ export interface LossPoint {
 }
 
 /**
- * Observed gain per step (science.md A10): g_obs = −L̄·slope, the Theil–Sen slope of ln L against step over the
+ * Observed gain per step (docs/science.md A10): g_obs = −L̄·slope, the Theil–Sen slope of ln L against step over the
  * last `window` points (by step), L̄ their mean loss. Robust to isolated spikes (median of slopes).
  * undefined with fewer than 3 points or a non-positive/non-finite loss in the window.
  */
@@ -40,7 +40,7 @@ export function observedGain(points: readonly LossPoint[], window: number = GAIN
 }
 
 /**
- * Marginal-to-average ratio ρ(s) = g(s)·(s − s0)/(L(s0) − L(s)) (science.md A10). NaN when no loss has been
+ * Marginal-to-average ratio ρ(s) = g(s)·(s − s0)/(L(s0) − L(s)) (docs/science.md A10). NaN when no loss has been
  * gained yet (L(s0) − L(s) ≤ 0): the ratio has no meaning then.
  */
 export function avgRatio(g: number, s: number, s0: number, L0: number, Ls: number): number {
@@ -48,19 +48,19 @@ export function avgRatio(g: number, s: number, s0: number, L0: number, Ls: numbe
   return gained > 0 ? (g * (s - s0)) / gained : NaN;
 }
 
-/** Remaining-gain fraction R(s) = (L(s) − L_∞)/(L(s0) − L_∞) (science.md A10); NaN when L(s0) ≤ L_∞. */
+/** Remaining-gain fraction R(s) = (L(s) − L_∞)/(L(s0) − L_∞) (docs/science.md A10); NaN when L(s0) ≤ L_∞. */
 export function remainingFraction(L: number, Linf: number, L0: number): number {
   const span = L0 - Linf;
   return span > 0 ? (L - Linf) / span : NaN;
 }
 
-/** Horizon gain ΔL_H(s) = L(s) − L(s + H) on a loss curve (science.md A10). */
+/** Horizon gain ΔL_H(s) = L(s) − L(s + H) on a loss curve (docs/science.md A10). */
 export function horizonGain(L: (s: number) => number, s: number, H: number): number {
   if (!(H >= 0) || !Number.isFinite(H)) throw new RangeError(`horizonGain: horizon H must be finite and ≥ 0, got ${H}`);
   return L(s) - L(s + H);
 }
 
-/** Gain per unit of compute g/c_step (science.md A10); NaN when the cost is unknown (≤ 0). */
+/** Gain per unit of compute g/c_step (docs/science.md A10); NaN when the cost is unknown (≤ 0). */
 export function gainPerCompute(g: number, costPerStep: number): number {
   return costPerStep > 0 ? g / costPerStep : NaN;
 }

@@ -1,5 +1,5 @@
 /**
- * The observed-curve fallback of science.md A14: when the kernel model is not trusted (or there is no kernel),
+ * The observed-curve fallback of docs/science.md A14: when the kernel model is not trusted (or there is no kernel),
  * fit L(s) = L_∞ + A·s^{−b} to the observed losses and read K2, L(s_t) and L(s_t + H) off that curve.
  */
 import type { LossPoint } from './detectors.js';

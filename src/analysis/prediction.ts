@@ -1,7 +1,7 @@
 /**
- * Predicted loss trajectories under kernel gradient descent, anchored at one kernel snapshot (science.md A9).
+ * Predicted loss trajectories under kernel gradient descent, anchored at one kernel snapshot (docs/science.md A9).
  *
- * MSE has closed forms in the eigenbasis of the full kernel K (raw, science.md §0): with c_i = u_iᵀ r_a and
+ * MSE has closed forms in the eigenbasis of the full kernel K (raw, docs/science.md §0): with c_i = u_iᵀ r_a and
  * Δ = s − s_a network steps,
  *   continuous (gradient flow):  L(Δ) = c_L Σ c_i² e^{−4 c_L η λ_i Δ}
  *   discrete (full-batch GD):    L(Δ) = c_L Σ c_i² (1 − 2 c_L η λ_i)^{2Δ}
@@ -11,13 +11,13 @@
  */
 import { fitDecay } from '../spectrum/powerLaw.js';
 
-/** Modal state of the residual at an anchor snapshot (science.md A9). */
+/** Modal state of the residual at an anchor snapshot (docs/science.md A9). */
 export interface ModalState {
   /** Eigenvalues λ_i of the raw kernel K (any order). */
   lambda: Float64Array;
   /** c_i² = (u_iᵀ r_a)², same order as `lambda`. */
   coeff2: Float64Array;
-  /** Loss-scale constant c_L of science.md §0 (> 0). */
+  /** Loss-scale constant c_L of docs/science.md §0 (> 0). */
   cL: number;
   /** Eigenvalues ≤ tol are null space: their modes are never learned. */
   tol: number;
@@ -70,7 +70,7 @@ function lambdaMaxOf(lambda: Float64Array): number {
 }
 
 /**
- * Predicted MSE loss Δ network steps after the anchor (science.md A9). η_eff per A11 (already including any
+ * Predicted MSE loss Δ network steps after the anchor (docs/science.md A9). η_eff per A11 (already including any
  * time scale â the caller wants: pass â·Δ as `delta` to rescale time). In discrete mode |1 − 2c_Lηλ|^{2Δ} is used,
  * which equals (1 − 2c_Lηλ)^{2Δ} at integer Δ and stays defined between steps.
  */
@@ -96,7 +96,7 @@ export function predictedLossMse(state: ModalState, etaEff: number, delta: numbe
 }
 
 /**
- * Predicted gain per network step g = −dL/dΔ (science.md A10), analytic for both forms:
+ * Predicted gain per network step g = −dL/dΔ (docs/science.md A10), analytic for both forms:
  *   continuous: 4 c_L² η Σ λ_i c_i² e^{−4 c_L η λ_i Δ};  discrete: −2 c_L Σ c_i² ln|1 − 2c_Lηλ_i| |1 − 2c_Lηλ_i|^{2Δ}.
  * A mode with 2c_Lηλ_i = 1 exactly (removed in one step) contributes 0 (its derivative is singular only at Δ = 0).
  */
@@ -217,7 +217,7 @@ export function compileMse(state: ModalState, etaEff: number, mode: PredictionMo
   };
 }
 
-/** Null-space floor L_∞ = c_L (Σ_{λ_i ≤ tol} c_i² + restEnergy) (science.md A9). */
+/** Null-space floor L_∞ = c_L (Σ_{λ_i ≤ tol} c_i² + restEnergy) (docs/science.md A9). */
 export function nullSpaceFloor(state: ModalState): number {
   const rest = checkState(state, 'nullSpaceFloor');
   let sum = rest;
@@ -225,7 +225,7 @@ export function nullSpaceFloor(state: ModalState): number {
   return state.cL * sum;
 }
 
-/** science.md A9: discrete when 2 c_L η_eff λ_1 > 0.1, else continuous. */
+/** docs/science.md A9: discrete when 2 c_L η_eff λ_1 > 0.1, else continuous. */
 export function choosePredictionMode(state: ModalState, etaEff: number): PredictionMode {
   checkState(state, 'choosePredictionMode');
   if (!(etaEff > 0) || !Number.isFinite(etaEff)) throw new RangeError(`choosePredictionMode: η_eff must be finite and > 0, got ${etaEff}`);
@@ -251,7 +251,7 @@ export interface LossExponent {
 }
 
 /**
- * Loss-exponent link of science.md A9: fit λ_i ∝ i^{−a} and c_i² ∝ i^{−b} over the 1-based window [lo, hi] of the
+ * Loss-exponent link of docs/science.md A9: fit λ_i ∝ i^{−a} and c_i² ∝ i^{−b} over the 1-based window [lo, hi] of the
  * modes sorted by λ descending (default: every mode above tol) and report (b − 1)/a.
  */
 export function lossExponent(state: ModalState, opts: { lo?: number; hi?: number } = {}): LossExponent {
@@ -278,7 +278,7 @@ export function lossExponent(state: ModalState, opts: { lo?: number; hi?: number
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Cross-entropy: RK4 on df/ds = −η_eff K (1/n) vec(softmax(f) − Y) (science.md A9).
+// Cross-entropy: RK4 on df/ds = −η_eff K (1/n) vec(softmax(f) − Y) (docs/science.md A9).
 
 /** A cross-entropy anchor: full kernel (N×N, N = n·C, sample-major, raw), logits and targets (length N). */
 export interface CeProblem {
@@ -380,7 +380,7 @@ export function powerLambdaMax(k: Float64Array, N: number, iterations = 60): num
 
 /**
  * Integrates the CE function-space ODE from the anchor (Δ = 0) and returns loss and gain at each requested
- * Δ ≥ 0. Step h = min(1/σ, H/100) with σ = η_eff λ_1/(2n) and H = max(steps) (science.md A9), shortened so every
+ * Δ ≥ 0. Step h = min(1/σ, H/100) with σ = η_eff λ_1/(2n) and H = max(steps) (docs/science.md A9), shortened so every
  * requested step is hit exactly. Cost ≈ 4 N² per RK4 step.
  */
 export function solveCeTrajectory(problem: CeProblem, etaEff: number, steps: ArrayLike<number>, opts: CeSolveOptions = {}): CeTrajectory {
@@ -456,7 +456,7 @@ export function solveCeTrajectory(problem: CeProblem, etaEff: number, steps: Arr
 }
 
 /**
- * science.md A9 (CE): mean CE loss at each requested step Δ ≥ 0 after the anchor, by RK4 on
+ * docs/science.md A9 (CE): mean CE loss at each requested step Δ ≥ 0 after the anchor, by RK4 on
  * df/ds = −η_eff K (1/n) vec(softmax(f) − Y). `targetsOneHot`, `logits0` are length n·C, sample-major; `k` is the
  * raw full kernel. λ_1 is computed by power iteration when not given.
  */

@@ -1,5 +1,5 @@
 /**
- * Prediction, marginal gain and KESS at one kernel snapshot, the anchor (science.md A9–A12, used by A14).
+ * Prediction, marginal gain and KESS at one kernel snapshot, the anchor (docs/science.md A9–A12, used by A14).
  *
  * The anchor's modal state (MSE) or kernel + logits (CE) predicts the loss as a function of NTK time
  * τ = a·η_eff·(s − s_a) (A9, A11); the scale â is fitted on the observed losses after the anchor. KESS and the
@@ -111,12 +111,12 @@ function prepare(input: PredictionInput): Prepared {
   const prepared: Prepared = { input, e: etaEff ?? lr, points, since };
   if (input.loss === 'mse') {
     if (input.cL === undefined || !(input.cL > 0)) {
-      throw new RangeError(`predictionDiagnostics: MSE needs the loss scale c_L > 0 (science.md E4), got ${input.cL}`);
+      throw new RangeError(`predictionDiagnostics: MSE needs the loss scale c_L > 0 (docs/science.md E4), got ${input.cL}`);
     }
     prepared.state = { lambda: input.lambda, coeff2: input.coeff2, cL: input.cL, tol: input.tol, restEnergy: input.restEnergy };
     nullSpaceFloor(prepared.state); // validates the state with the numbers
   } else if (input.ce === undefined) {
-    throw new RangeError('predictionDiagnostics: cross-entropy needs `ce` (kernel, logits, targets): there is no closed form (science.md A9)');
+    throw new RangeError('predictionDiagnostics: cross-entropy needs `ce` (kernel, logits, targets): there is no closed form (docs/science.md A9)');
   }
   return prepared;
 }
@@ -295,7 +295,7 @@ function mseSettleSteps(p: Prepared, model: TauModel, a: number): number {
 }
 
 /**
- * science.md A9–A12 at one anchor. Steps are network steps.
+ * docs/science.md A9–A12 at one anchor. Steps are network steps.
  *
  * Stitching for KESS (A12 needs L(s_0) at the start of training and g(s) at the candidate s):
  * - L(s_0) is the loss of the FIRST observation (the prediction only exists from s_a on), s_0 = firstStep.

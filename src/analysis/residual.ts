@@ -1,12 +1,12 @@
 /**
- * Function-space residual and its projection onto kernel eigenvectors (science.md A8): residuals for MSE and
+ * Function-space residual and its projection onto kernel eigenvectors (docs/science.md A8): residuals for MSE and
  * CE, modal coefficients, top-k energy fractions E_k, the residual Rayleigh quotient κ_r, learned-mode count,
  * and the linearization gap between snapshots. Vectors are length N = n·C, sample-major (row i·C + c).
  */
 import { Code, snapshotError } from '../errors.js';
 import type { ResidualDiagnostics } from './types.js';
 
-/** MSE residual r = vec(Z − Y) (science.md A8). */
+/** MSE residual r = vec(Z − Y) (docs/science.md A8). */
 export function residualMse(logits: Float64Array, targets: Float64Array): Float64Array {
   if (logits.length !== targets.length) throw bad(`residual of ${logits.length} outputs against ${targets.length} targets`);
   const r = new Float64Array(logits.length);
@@ -16,7 +16,7 @@ export function residualMse(logits: Float64Array, targets: Float64Array): Float6
 
 /**
  * CE residual r_CE = vec(P − Y), P = softmax of each sample's logits (max-shifted, so large logits are safe),
- * science.md A8. The function-space gradient of the mean CE is r_CE/n. Each row sums to Σ_c p − Σ_c y (0 for
+ * docs/science.md A8. The function-space gradient of the mean CE is r_CE/n. Each row sums to Σ_c p − Σ_c y (0 for
  * one-hot or any probability targets).
  */
 export function residualCe(logits: Float64Array, targets: Float64Array, samples: number, outputs: number): Float64Array {
@@ -47,7 +47,7 @@ export function residualCe(logits: Float64Array, targets: Float64Array, samples:
   return r;
 }
 
-/** c = Uᵀ r (science.md A8), U size×pairs row-major with eigenvector j in column j. */
+/** c = Uᵀ r (docs/science.md A8), U size×pairs row-major with eigenvector j in column j. */
 export function modalCoefficients(vectors: Float64Array, pairs: number, size: number, r: Float64Array): Float64Array {
   checkPairs(vectors, pairs, size);
   if (r.length !== size) throw bad(`residual holds ${r.length} values, expected ${size}`);
@@ -80,7 +80,7 @@ export interface ResidualInput {
 }
 
 /**
- * A8 exports: topk E_k = Σ_{i≤k} c_i²/‖r‖², κ_r = rᵀKr/‖r‖² and ‖r‖ (science.md A8). κ_r is computed from
+ * A8 exports: topk E_k = Σ_{i≤k} c_i²/‖r‖², κ_r = rᵀKr/‖r‖² and ‖r‖ (docs/science.md A8). κ_r is computed from
  * `kernel` when given, else as Σ e_i λ_i, which needs every pair (pairs = size; NaN otherwise: the energy
  * outside the computed pairs has unknown eigenvalues). For r = 0, fractions and κ_r are NaN.
  * learnedModes and linearizationGap are left to learnedModes()/linearizationGap().
@@ -132,7 +132,7 @@ export function residualDiagnostics(input: ResidualInput): ResidualDiagnostics {
   return { topk, rayleigh, residualNorm: Math.sqrt(rr) };
 }
 
-/** n_learned = #{i : 2c_L η λ_i · steps ≥ 1} (science.md A8, MSE); η is the effective rate (E2). */
+/** n_learned = #{i : 2c_L η λ_i · steps ≥ 1} (docs/science.md A8, MSE); η is the effective rate (E2). */
 export function learnedModes(lambda: ArrayLike<number>, cL: number, etaEff: number, steps: number): number {
   if (!(Number.isFinite(cL) && cL > 0)) throw bad(`learned modes need the loss scale c_L > 0, got ${cL}`);
   if (!(Number.isFinite(etaEff) && etaEff >= 0)) throw bad(`effective learning rate must be finite and ≥ 0, got ${etaEff}`);
@@ -154,11 +154,11 @@ export interface ResidualPredictionInput {
   rPrev: Float64Array;
   /** c_L (MSE), > 0. */
   cL: number;
-  /** Effective learning rate (η/(1−β) for heavy-ball, science.md E2). */
+  /** Effective learning rate (η/(1−β) for heavy-ball, docs/science.md E2). */
   etaEff: number;
   /** Δs = s_t − s_{t−1} (network steps). */
   steps: number;
-  /** 'auto' (default): discrete when 2c_Lηλ_1 > 0.1, else continuous (science.md A8). */
+  /** 'auto' (default): discrete when 2c_Lηλ_1 > 0.1, else continuous (docs/science.md A8). */
   form?: KernelGdForm | 'auto';
 }
 
@@ -168,7 +168,7 @@ export function kernelGdForm(lambdaMax: number, cL: number, etaEff: number): Ker
 }
 
 /**
- * Kernel-regime prediction of the MSE residual after Δs steps (science.md A8):
+ * Kernel-regime prediction of the MSE residual after Δs steps (docs/science.md A8):
  * r_pred = r_⊥ + Σ_i u_i c_i g_i, c = Uᵀ r_{t−1}, g_i = (1 − 2c_Lηλ_i)^Δs or exp(−2c_Lηλ_iΔs); r_⊥ (the part
  * outside the computed pairs) is left unchanged.
  */
@@ -208,7 +208,7 @@ export interface LinearizationGapInput extends ResidualPredictionInput {
 
 /**
  * g_lin(t) = ‖r_obs(s_t) − r_pred(s_t | K_{t−1}, r_{t−1})‖ / max(‖r_obs(s_t) − r_{t−1}‖, 1e-12)
- * (science.md A8, MSE). ≤ 0.1 lazy, 0.1–0.3 mild, > 0.3 the kernel model is not valid over the interval.
+ * (docs/science.md A8, MSE). ≤ 0.1 lazy, 0.1–0.3 mild, > 0.3 the kernel model is not valid over the interval.
  */
 export function linearizationGap(input: LinearizationGapInput): { gap: number; form: KernelGdForm } {
   const { rObs, rPrev, size } = input;

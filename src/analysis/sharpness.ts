@@ -1,5 +1,5 @@
 /**
- * Gauss–Newton sharpness, optimizer stability thresholds and the edge-of-stability ratio (science.md A5).
+ * Gauss–Newton sharpness, optimizer stability thresholds and the edge-of-stability ratio (docs/science.md A5).
  * The sidecar computes the GN part of the loss Hessian only, from the kernel (and the logits for CE), as an
  * N×N problem: λ_max(G) = λ_max(𝓗^{1/2} K 𝓗^{1/2}).
  */
@@ -21,7 +21,7 @@ export interface ThresholdInput {
 }
 
 /**
- * θ_opt of science.md A5 (quadratic stability bound of the deterministic optimizer):
+ * θ_opt of docs/science.md A5 (quadratic stability bound of the deterministic optimizer):
  * GD/SGD 2/η; heavy-ball (2 + 2β)/η; Adam (2 + 2β1)/((1 − β1)η), which applies to the preconditioned
  * sharpness (kernel K_P) only.
  */
@@ -47,8 +47,8 @@ export function stabilityThreshold(opt: ThresholdInput): number {
 }
 
 /**
- * MSE GN sharpness S_GN = 2c_L·λ_max(K) (+ weight decay), science.md A5 (𝓗 = 2c_L·I). c_L must be known
- * (science.md E4: absolute quantities are refused without the loss convention).
+ * MSE GN sharpness S_GN = 2c_L·λ_max(K) (+ weight decay), docs/science.md A5 (𝓗 = 2c_L·I). c_L must be known
+ * (docs/science.md E4: absolute quantities are refused without the loss convention).
  */
 export function gnSharpnessMse(lambdaMax: number, cL: number, weightDecay = 0): number {
   if (!(Number.isFinite(cL) && cL > 0)) throw bad(`MSE GN sharpness needs the loss scale c_L > 0, got ${cL}`);
@@ -72,7 +72,7 @@ export interface CeSharpnessOptions {
 }
 
 /**
- * Cross-entropy GN sharpness (mean CE over samples), science.md A5:
+ * Cross-entropy GN sharpness (mean CE over samples), docs/science.md A5:
  * S_GN = λ_max(H^{1/2} K H^{1/2}) / n, H = blockdiag_i(diag(p_i) − p_i p_iᵀ), p_i = softmax(z_i/T) (·1/T²).
  * H^{1/2} is built blockwise from the eigendecomposition of each C×C block; λ_max of the symmetric operator
  * comes from seeded Lanczos (a Krylov refinement of power iteration that stays fast when the top of the
@@ -120,7 +120,7 @@ export function gnSharpnessCe(
   return Math.max(res.values[0], 0) / n;
 }
 
-/** R_EoS = S_GN / θ_opt (science.md A5). */
+/** R_EoS = S_GN / θ_opt (docs/science.md A5). */
 export function eosRatio(sharpness: number, threshold: number): number {
   if (!(threshold > 0)) throw bad(`EoS ratio needs a threshold > 0, got ${threshold}`);
   return sharpness / threshold;
@@ -128,7 +128,7 @@ export function eosRatio(sharpness: number, threshold: number): number {
 
 export type EosBand = 'stable' | 'approaching' | 'edge' | 'unstable';
 
-/** science.md A5 bands: < 0.5 stable, < 0.9 approaching, ≤ 1.1 edge of stability, above that unstable. */
+/** docs/science.md A5 bands: < 0.5 stable, < 0.9 approaching, ≤ 1.1 edge of stability, above that unstable. */
 export function eosBand(ratio: number): EosBand {
   if (Number.isNaN(ratio)) throw bad('EoS band of a NaN ratio');
   if (ratio < 0.5) return 'stable';

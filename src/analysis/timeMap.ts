@@ -1,15 +1,15 @@
 /**
- * Mapping NTK time to network steps (science.md A11): τ(s) = a·Σ_{s_a ≤ s' < s} η_eff(s'), with the scale â
+ * Mapping NTK time to network steps (docs/science.md A11): τ(s) = a·Σ_{s_a ≤ s' < s} η_eff(s'), with the scale â
  * fitted on the observed losses since the anchor.
  */
 import { scanGoldenMinimum } from './scanGoldenMinimum.js';
 import type { OptimizerKind } from './types.js';
 
-/** Fewer usable points than this since the anchor and the scale is not fitted (science.md A11). */
+/** Fewer usable points than this since the anchor and the scale is not fitted (docs/science.md A11). */
 export const TIME_FIT_MIN_POINTS = 5;
-/** Search interval of ln a (science.md A11: a ∈ [1e-3, 1e3]). */
+/** Search interval of ln a (docs/science.md A11: a ∈ [1e-3, 1e3]). */
 export const TIME_SCALE_RANGE: readonly [number, number] = [1e-3, 1e3];
-/** R²_time below this marks the kernel model invalid (science.md A11/A14). */
+/** R²_time below this marks the kernel model invalid (docs/science.md A11/A14). */
 export const TIME_R2_VALID = 0.8;
 
 /** Coarse scan points over ln a before golden section (guards against a local minimum of the SSE). */
@@ -20,7 +20,7 @@ const LN_A_TOL = 1e-10;
 const LOSS_FLOOR = 1e-300;
 
 /**
- * η_eff per step (science.md A11, E2): η for SGD, η/(1−β) for heavy-ball momentum (steady state, small η),
+ * η_eff per step (docs/science.md A11, E2): η for SGD, η/(1−β) for heavy-ball momentum (steady state, small η),
  * undefined for Adam (the scale is fitted on the learning rate instead).
  */
 export function etaEff(opt: { kind: OptimizerKind; lr: number; momentum: number }): number | undefined {
@@ -40,7 +40,7 @@ export function etaEff(opt: { kind: OptimizerKind; lr: number; momentum: number 
 export type EtaSchedule = number | ((step: number) => number);
 
 /**
- * Σ_{s_a ≤ s' < s} η(s') at each step (unscaled model time, science.md A11). A constant η gives η·(s − s_a) for
+ * Σ_{s_a ≤ s' < s} η(s') at each step (unscaled model time, docs/science.md A11). A constant η gives η·(s − s_a) for
  * any real s; a schedule needs integer steps. Steps before the anchor are rejected.
  */
 export function cumulativeEta(steps: ArrayLike<number>, anchorStep: number, eta: EtaSchedule): Float64Array {
@@ -97,7 +97,7 @@ export interface TimeFit {
 }
 
 /**
- * â = argmin_a Σ_j [ln L_obs(s_j) − ln L_pred(a·E(s_j))]² with E(s) = Σ_{s_a ≤ s' < s} η(s') (science.md A11):
+ * â = argmin_a Σ_j [ln L_obs(s_j) − ln L_pred(a·E(s_j))]² with E(s) = Σ_{s_a ≤ s' < s} η(s') (docs/science.md A11):
  * coarse scan on ln a, then golden section inside the best bracket. `predict` maps model time τ to the loss.
  * Uses points with s_j ≥ s_a that are not excluded and have a positive finite loss; at least `minPoints` of
  * them must lie strictly after the anchor (points at the anchor do not depend on a), else {a: 1, fitted: false}.

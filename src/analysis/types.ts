@@ -1,5 +1,5 @@
 /**
- * What the analysis of one snapshot yields (science.md A5–A13), as plain numbers. The compute worker fills it
+ * What the analysis of one snapshot yields (docs/science.md A5–A13), as plain numbers. The compute worker fills it
  * per snapshot; the stopping policy (A14) reads a run's history of them. Absent = not computable for this
  * snapshot (no kernel, no logits, no loss convention, first snapshot, …), never a made-up value.
  */
@@ -12,7 +12,7 @@ export interface RunSetup {
   samples: number; // n
   outputs: number; // C
   loss: LossKind | undefined;
-  /** c_L of science.md §0 (MSE); 0 = unknown → absolute MSE quantities are refused (science.md E4). */
+  /** c_L of docs/science.md §0 (MSE); 0 = unknown → absolute MSE quantities are refused (docs/science.md E4). */
   lossScale: number;
   optimizer: { kind: OptimizerKind; momentum: number; beta1: number; weightDecay: number };
   /** Sketch dimension m and seed when the kernel comes from sketches. */

@@ -1,5 +1,5 @@
 /**
- * The uv-model of Lewkowycz et al. (science.md C10): f = m^{−1/2} vᵀu with x = 1, y = 0, L = f²/2 and the scalar
+ * The uv-model of Lewkowycz et al. (docs/science.md C10): f = m^{−1/2} vᵀu with x = 1, y = 0, L = f²/2 and the scalar
  * NTK λ = (‖u‖² + ‖v‖²)/m. Full-batch GD on (u, v) closes exactly on (f, λ):
  *   f_{t+1} = f_t (1 − ηλ_t + η² f_t²/m)
  *   λ_{t+1} = λ_t + (η f_t²/m)(ηλ_t − 4)
@@ -28,7 +28,7 @@ export function uvInit(m: number, seed: number): UvState {
   return { f: uv / Math.sqrt(m), lambda: norms / m };
 }
 
-/** One exact GD step of the (f, λ) recursion (science.md C10). */
+/** One exact GD step of the (f, λ) recursion (docs/science.md C10). */
 export function uvStep(s: UvState, eta: number, m: number): UvState {
   const f2m = (s.f * s.f) / m;
   return {

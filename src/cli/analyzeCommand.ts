@@ -1,7 +1,7 @@
 /**
- * `ntk-sidecar analyze FILE.npy` (design.md §4): one-shot spectrum analysis of a saved Jacobian, sketch
- * or Gram, for people who want the numbers without a trainer. Builds K = J Jᵀ (science.md A0) through the
- * kernel module, then prints the spectrum summary of science.md A1–A4.
+ * `ntk-sidecar analyze FILE.npy` (docs/design.md §4): one-shot spectrum analysis of a saved Jacobian, sketch
+ * or Gram, for people who want the numbers without a trainer. Builds K = J Jᵀ (docs/science.md A0) through the
+ * kernel module, then prints the spectrum summary of docs/science.md A1–A4.
  */
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -24,11 +24,11 @@ Options:
   --samples n                        probe samples n (default: rows / C)
   --outputs C                        outputs per sample C (default 1, or rows / n)
   --reduction full|trace             full N×N kernel, or the traced n×n kernel K̄ = (1/C) Σ_c K[(i,c),(j,c)]
-                                     (neural-tangents trace_axes; science.md A1) (default full)
+                                     (neural-tangents trace_axes; docs/science.md A1) (default full)
   --backend auto|wasm|gpujs|reference
                                      Gram backend for Jacobians (default auto: WebAssembly SIMD in float64 on a
                                      CPU, gpu.js where it reaches a GPU; reference is the plain float64 oracle)
-  --eps-src x                        relative precision of the source (science.md A0; default 0 for float64,
+  --eps-src x                        relative precision of the source (docs/science.md A0; default 0 for float64,
                                      1e-6 for float32, 1e-3 for float16; use 1e-3 for TF32/bf16-computed Grams)
   --top k                            eigenvalues to list (default 20)
   --json                             print one JSON object instead of the report (NaN/∞ → null)
@@ -59,7 +59,7 @@ interface AnalyzeOptions {
 /** Columns per block fed to the accumulator: ≤ 4096 and ≤ ~4M values, so one block stays ≤ 32 MB. */
 const BLOCK_COLS = 4096;
 const BLOCK_VALUES = 1 << 22;
-/** Flops (N²·P) above which the float64 reference takes minutes at ~1 GFLOP/s (science.md A0). */
+/** Flops (N²·P) above which the float64 reference takes minutes at ~1 GFLOP/s (docs/science.md A0). */
 const SLOW_FLOPS = 1e10;
 
 export async function analyzeCommand(
@@ -237,7 +237,7 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     throw new InputError(`${opts.file}: --kind gram needs a square 2-D array, got shape ${shapeText}`);
   }
 
-  // Rows → (n, C). Rows are sample-major: row i·C + c (science.md §0).
+  // Rows → (n, C). Rows are sample-major: row i·C + c (docs/science.md §0).
   const rows = shape[0];
   let samples: number;
   let outputs: number;
@@ -330,11 +330,11 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     } finally {
       backend.dispose();
     }
-    // gpu.js and wasm-simd-f32 multiply in float32 even for float64 input (design.md §6); wasm-simd-f64 does not.
+    // gpu.js and wasm-simd-f32 multiply in float32 even for float64 input (docs/design.md §6); wasm-simd-f64 does not.
     if (opts.epsSrc === undefined && (backendName.startsWith('gpujs') || backendName.endsWith('f32'))) effectiveEps = Math.max(effectiveEps, 1e-6);
   }
   const t1 = performance.now();
-  // The decay window starts at C + 1 to skip class outliers of the full kernel (science.md A3); the
+  // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3); the
   // spectrum module takes outputs = 1 for a traced kernel.
   const summary = summarizeSpectrum(k, size, {
     samples,
@@ -384,7 +384,7 @@ function relativeAsymmetry(a: Float64Array | Float32Array, n: number): number {
   return scale === 0 ? 0 : diff / scale;
 }
 
-/** float64 copy of K with K ← (K + Kᵀ)/2 (science.md A0). */
+/** float64 copy of K with K ← (K + Kᵀ)/2 (docs/science.md A0). */
 function symmetrized(a: Float64Array | Float32Array, n: number): Float64Array {
   const k = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -490,7 +490,7 @@ function formatReport(r: Report, top: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** science.md A0: relative Frobenius error of a Gaussian sketch Z Zᵀ ≈ √((PR + 1)/m). */
+/** docs/science.md A0: relative Frobenius error of a Gaussian sketch Z Zᵀ ≈ √((PR + 1)/m). */
 function sketchError(r: Report): number {
   return Math.sqrt((r.summary.effectiveRank.participation + 1) / r.columns);
 }

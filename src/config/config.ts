@@ -25,7 +25,7 @@ export interface Config {
   policyFile: string | undefined;
   backend: BackendKind;
   limits: Limits;
-  /** Exact eigensolver up to this order, top-k Lanczos beyond (science.md A0). */
+  /** Exact eigensolver up to this order, top-k Lanczos beyond (docs/science.md A0). */
   exactMax: number;
   /** Eigenpairs computed by Lanczos beyond exactMax. */
   topK: number;

@@ -11,6 +11,8 @@ import type { DiagnosticsReport as _ntksidecar_v1_DiagnosticsReport, Diagnostics
 import type { DriftReport as _ntksidecar_v1_DriftReport, DriftReport__Output as _ntksidecar_v1_DriftReport__Output } from './ntksidecar/v1/DriftReport.js';
 import type { EndRunRequest as _ntksidecar_v1_EndRunRequest, EndRunRequest__Output as _ntksidecar_v1_EndRunRequest__Output } from './ntksidecar/v1/EndRunRequest.js';
 import type { EndRunResponse as _ntksidecar_v1_EndRunResponse, EndRunResponse__Output as _ntksidecar_v1_EndRunResponse__Output } from './ntksidecar/v1/EndRunResponse.js';
+import type { EvalProbe as _ntksidecar_v1_EvalProbe, EvalProbe__Output as _ntksidecar_v1_EvalProbe__Output } from './ntksidecar/v1/EvalProbe.js';
+import type { GeneralizationReport as _ntksidecar_v1_GeneralizationReport, GeneralizationReport__Output as _ntksidecar_v1_GeneralizationReport__Output } from './ntksidecar/v1/GeneralizationReport.js';
 import type { GetRunRequest as _ntksidecar_v1_GetRunRequest, GetRunRequest__Output as _ntksidecar_v1_GetRunRequest__Output } from './ntksidecar/v1/GetRunRequest.js';
 import type { ListRunsRequest as _ntksidecar_v1_ListRunsRequest, ListRunsRequest__Output as _ntksidecar_v1_ListRunsRequest__Output } from './ntksidecar/v1/ListRunsRequest.js';
 import type { ListRunsResponse as _ntksidecar_v1_ListRunsResponse, ListRunsResponse__Output as _ntksidecar_v1_ListRunsResponse__Output } from './ntksidecar/v1/ListRunsResponse.js';
@@ -58,6 +60,8 @@ export interface ProtoGrpcType {
       DriftReport: MessageTypeDefinition<_ntksidecar_v1_DriftReport, _ntksidecar_v1_DriftReport__Output>
       EndRunRequest: MessageTypeDefinition<_ntksidecar_v1_EndRunRequest, _ntksidecar_v1_EndRunRequest__Output>
       EndRunResponse: MessageTypeDefinition<_ntksidecar_v1_EndRunResponse, _ntksidecar_v1_EndRunResponse__Output>
+      EvalProbe: MessageTypeDefinition<_ntksidecar_v1_EvalProbe, _ntksidecar_v1_EvalProbe__Output>
+      GeneralizationReport: MessageTypeDefinition<_ntksidecar_v1_GeneralizationReport, _ntksidecar_v1_GeneralizationReport__Output>
       GetRunRequest: MessageTypeDefinition<_ntksidecar_v1_GetRunRequest, _ntksidecar_v1_GetRunRequest__Output>
       KernelReduction: EnumTypeDefinition
       ListRunsRequest: MessageTypeDefinition<_ntksidecar_v1_ListRunsRequest, _ntksidecar_v1_ListRunsRequest__Output>

@@ -2,7 +2,7 @@
  * Decoding of bulk tensor bytes (TensorChunk.data, Tensor.data). The wire is little-endian in the DType named
  * next to the bytes (sidecar.proto). f32/f64 come back as views when possible; f16/bf16 widen to f32, which
  * holds every half and bfloat16 value exactly, so nothing is rounded here (float64 accumulation happens in
- * src/kernel, science.md A0).
+ * src/kernel, docs/science.md A0).
  */
 import { Code, snapshotError } from '../errors.js';
 import type { DType } from '../gen/ntksidecar/v1/DType.js';

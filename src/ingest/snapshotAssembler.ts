@@ -1,12 +1,12 @@
 /**
- * One snapshot's reassembly state machine: SnapshotHeader → TensorChunk… → SnapshotEnd (design.md §3).
+ * One snapshot's reassembly state machine: SnapshotHeader → TensorChunk… → SnapshotEnd (docs/design.md §3).
  * It validates each message against the header and the run's probe shape and tracks coverage; it never
  * holds tensor data (accepted chunks are handed back to the caller), so memory is the interval bookkeeping.
  * Called on the event loop for every message: per chunk the only O(bytes) work is the optional CRC-32C.
  *
  * Fault scopes (the catalogue is docs/errors.md): shape, length, range, checksum and coverage faults reject
  * the snapshot (SidecarError scope 'snapshot' → ack{accepted: false}); the size limits (max rows, max chunk
- * bytes, max snapshot bytes) are RESOURCE_EXHAUSTED and end the stream (scope 'stream'), as design.md §3 puts
+ * bytes, max snapshot bytes) are RESOURCE_EXHAUSTED and end the stream (scope 'stream'), as docs/design.md §3 puts
  * "limits exceeded" among stream-level faults.
  */
 import { Code, SidecarError, snapshotError } from '../errors.js';

@@ -1,5 +1,5 @@
 /**
- * Backend selection (design.md §6): 'reference' (float64 TypeScript), 'gpujs' (gpu.js, float32 products
+ * Backend selection (docs/design.md §6): 'reference' (float64 TypeScript), 'gpujs' (gpu.js, float32 products
  * added into float64), 'wasm' (WebAssembly SIMD kernels, float64 by default), and 'auto' = gpujs when it
  * reaches a GPU backend and passes a self-check against the reference, else wasm when the runtime has
  * WebAssembly SIMD and it passes the same self-check, else the reference; `fallbackReason` says why the

@@ -1,5 +1,5 @@
 /**
- * Symmetrization of an accumulated kernel (science.md A0: "symmetrize once: K ← (K + Kᵀ)/2").
+ * Symmetrization of an accumulated kernel (docs/science.md A0: "symmetrize once: K ← (K + Kᵀ)/2").
  */
 import { Code, snapshotError } from '../errors.js';
 
@@ -36,7 +36,7 @@ export function finalizeGram(k: Float64Array, size: number): void {
 }
 
 /**
- * K ← (K + Kᵀ)/2 for a full matrix received from elsewhere (a trainer's Gram, science.md A0 modes 2 and 4),
+ * K ← (K + Kᵀ)/2 for a full matrix received from elsewhere (a trainer's Gram, docs/science.md A0 modes 2 and 4),
  * where both triangles carry data and differ by rounding.
  */
 export function symmetrizeGram(k: Float64Array, size: number): void {

@@ -1,7 +1,7 @@
 /**
- * Gram accumulation through gpu.js (design.md §6). gpu.js computes in float32: each kernel call forms the
+ * Gram accumulation through gpu.js (docs/design.md §6). gpu.js computes in float32: each kernel call forms the
  * float32 partial sums of B Bᵀ over at most `maxBlockCols` columns, and those are added into the float64 K
- * here, so float32 rounding is bounded per call and never compounds across blocks (science.md A0).
+ * here, so float32 rounding is bounded per call and never compounds across blocks (docs/science.md A0).
  *
  * Kernel shape, chosen for gpu.js' webasm backend (the one that runs on CPU-only hosts):
  * - One thread = one 4×1 tile: rows r..r+3 against row j, returned as Array(4). webasm runs 4 adjacent

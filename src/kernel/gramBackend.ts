@@ -1,5 +1,5 @@
 /**
- * The contract every Gram accumulation backend implements (design.md §6, science.md A0): K += B Bᵀ for one
+ * The contract every Gram accumulation backend implements (docs/design.md §6, docs/science.md A0): K += B Bᵀ for one
  * column block B of the Jacobian (or sketch), accumulated in float64 whatever the block's dtype.
  */
 import { Code, snapshotError } from '../errors.js';

@@ -1,4 +1,4 @@
-/** Gram accumulation: backends, symmetrization and the full/traced kernel accumulator (design.md §6). */
+/** Gram accumulation: backends, symmetrization and the full/traced kernel accumulator (docs/design.md §6). */
 export type { BackendKind, GramBackend, GramBackendOptions, GramBlock } from './gramBackend.js';
 export { checkAccumulateArgs } from './gramBackend.js';
 export { createGramBackend, maxScaledError } from './createGramBackend.js';

@@ -1,7 +1,7 @@
 /**
  * Accumulates K = J Jᵀ (reduction 'full', N×N) or the traced K̄ (reduction 'trace', n×n) from column blocks
  * of a Jacobian or sketch with N = n·C sample-major rows, without ever holding the N×N kernel when only K̄ is
- * wanted (science.md §0, A0; proto KERNEL_REDUCTION_TRACE).
+ * wanted (docs/science.md §0, A0; proto KERNEL_REDUCTION_TRACE).
  */
 import { Code, snapshotError } from '../errors.js';
 import type { GramBackend, GramBlock } from './gramBackend.js';
@@ -58,7 +58,7 @@ export class KernelAccumulator {
     else await this.backend.accumulate(this.kernel, this.samples, block, this.outputs * cols);
   }
 
-  /** Mirrors the accumulated upper triangle (science.md A0) and, for 'trace', divides by C. Returns kernel. */
+  /** Mirrors the accumulated upper triangle (docs/science.md A0) and, for 'trace', divides by C. Returns kernel. */
   finish(): Float64Array {
     if (this.finished) return this.kernel;
     finalizeGram(this.kernel, this.size);

@@ -1,5 +1,5 @@
 /**
- * The traced kernel of a full one (proto KERNEL_REDUCTION_TRACE; science.md §0):
+ * The traced kernel of a full one (proto KERNEL_REDUCTION_TRACE; docs/science.md §0):
  * K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)], rows sample-major (row i·C + c), divided by the traced size C as
  * neural-tangents' trace_axes does.
  */

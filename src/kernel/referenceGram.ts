@@ -1,5 +1,5 @@
 /**
- * The float64 TypeScript Gram backend: the oracle every other backend is tested against (design.md §6).
+ * The float64 TypeScript Gram backend: the oracle every other backend is tested against (docs/design.md §6).
  * K[i][j] += Σ_c B[i][c]·B[j][c] for i ≤ j, every product and sum in float64.
  */
 import { checkAccumulateArgs, type GramBackend, type GramBlock } from './gramBackend.js';

@@ -1,6 +1,6 @@
 /**
- * Gram accumulation through hand-written WebAssembly SIMD kernels (src/kernel/wasm/gram.wat; design.md §6,
- * science.md A0): k += B Bᵀ, upper triangle, accumulated in float64 whatever the precision of the products.
+ * Gram accumulation through hand-written WebAssembly SIMD kernels (src/kernel/wasm/gram.wat; docs/design.md §6,
+ * docs/science.md A0): k += B Bᵀ, upper triangle, accumulated in float64 whatever the precision of the products.
  *
  * Two precisions:
  * - 'f64': f64x2 products and sums. Every product is the float64 product the reference forms; only the order
@@ -32,7 +32,7 @@ const F64_PANEL_COLS = 256;
 /**
  * Columns per panel of the f32 kernel, i.e. the length of each float32 sum: its rounding error is at most
  * (128 + 1)·2⁻²⁴ ≈ 7.7e-6 of Σ|a_c b_c| (≈ √128·2⁻²⁴ ≈ 7e-7 on random-sign data), within the ε_src = 1e-6 that
- * science.md A0 gives float32 Grams on typical data; 64 to 512 columns measured within noise of each other.
+ * docs/science.md A0 gives float32 Grams on typical data; 64 to 512 columns measured within noise of each other.
  */
 const F32_PANEL_COLS = 128;
 /** Stage + pack of one panel at most this many bytes: panels narrow for N > 4096 (f64), bounding memory. */

@@ -1,5 +1,5 @@
 /**
- * Every metric the sidecar exports, defined once (design.md §5). Per-run gauges read the live run table in
+ * Every metric the sidecar exports, defined once (docs/design.md §5). Per-run gauges read the live run table in
  * collect() (the prom-client convention for point-in-time values), so a run's series vanish the moment the run
  * ends or is evicted — no bookkeeping of label sets to remove. Counters and histograms record events.
  */
@@ -19,7 +19,7 @@ export interface RunMetricsView {
   enforced: boolean;
   /** Spectra of the latest kernel-bearing snapshot (full and/or traced). */
   spectra: readonly KernelSpectrum[];
-  /** Diagnostics of the latest kernel-bearing snapshot (science.md A5–A12). */
+  /** Diagnostics of the latest kernel-bearing snapshot (docs/science.md A5–A12). */
   diagnostics: SnapshotDiagnostics | undefined;
   /** Latest A13 detector flags. */
   flags: DetectorFlags | undefined;
@@ -27,7 +27,7 @@ export interface RunMetricsView {
   shadow: { wouldStopStep: number; computeAfter: number; stepsAfter: number } | undefined;
 }
 
-export const MAX_EIGEN_RANK = 20; // never label by an unbounded eigen-index (design.md §5)
+export const MAX_EIGEN_RANK = 20; // never label by an unbounded eigen-index (docs/design.md §5)
 
 const RUN = ['run_id', 'job_id', 'cohort'] as const;
 const RUN_KERNEL = [...RUN, 'kernel'] as const;
@@ -44,7 +44,10 @@ export interface SidecarMetrics {
 
 export function createSidecarMetrics(opts: { version: string; runs: () => Iterable<RunMetricsView> }): SidecarMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry }); // Node's defaults stay unprefixed (design.md §5)
+  collectDefaultMetrics({ register: registry }); // Node's defaults stay unprefixed (docs/metrics.md)
+  // prom-client names three gauges *_total, which Prometheus reserves for counters (promtool flags them); each is the
+  // sum over the `type` label of the gauge of the same name without the suffix, so nothing is lost.
+  for (const kind of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`nodejs_active_${kind}_total`);
   const p = 'ntk_sidecar_';
 
   new Gauge({
@@ -84,24 +87,24 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
     if (Number.isFinite(v)) g.set(labels, v); // NaN (e.g. a window too short to fit) is absent, not a value
   };
 
-  perRun('ntk_eigenvalue', 'Top NTK eigenvalues (raw, K = J Jᵀ), rank 1..20 (science.md A1).', [...RUN_KERNEL, 'rank'], (g, run) => {
+  perRun('ntk_eigenvalue', 'Top NTK eigenvalues (raw, K = J Jᵀ), rank 1..20 (docs/science.md A1).', [...RUN_KERNEL, 'rank'], (g, run) => {
     for (const s of run.spectra) {
       const top = Math.min(MAX_EIGEN_RANK, s.eigenvalues.length);
       for (let i = 0; i < top; i++) g.set({ ...run.labels, kernel: s.kernel, rank: String(i + 1) }, s.eigenvalues[i]);
     }
   });
-  perRun('ntk_lambda_max', 'Largest NTK eigenvalue λ_1 (science.md A2).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.lambdaMax)));
-  perRun('ntk_trace_per_output', 'tr K / size (science.md A2).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.tracePerOutput)));
-  perRun('ntk_numerical_rank', 'Eigenvalues above the numerical tolerance (science.md A0).', RUN_KERNEL, eachSpectrum((g, l, s) => g.set(l, s.numericalRank)));
-  perRun('ntk_condition_number', 'Condition number on the numerical range (pos) and regularised (reg) (science.md A2).', [...RUN_KERNEL, 'kind'], eachSpectrum((g, l, s) => {
+  perRun('ntk_lambda_max', 'Largest NTK eigenvalue λ_1 (docs/science.md A2).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.lambdaMax)));
+  perRun('ntk_trace_per_output', 'tr K / size (docs/science.md A2).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.tracePerOutput)));
+  perRun('ntk_numerical_rank', 'Eigenvalues above the numerical tolerance (docs/science.md A0).', RUN_KERNEL, eachSpectrum((g, l, s) => g.set(l, s.numericalRank)));
+  perRun('ntk_condition_number', 'Condition number on the numerical range (pos) and regularised (reg) (docs/science.md A2).', [...RUN_KERNEL, 'kind'], eachSpectrum((g, l, s) => {
     setFinite(g, { ...l, kind: 'pos' }, s.conditionPos);
     setFinite(g, { ...l, kind: 'reg' }, s.conditionReg);
   }));
-  perRun('ntk_eigen_decay_exponent', 'Eigen-decay exponent s in λ_i ≈ A·i^−s, log-grid OLS (science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.decay.exponent)));
-  perRun('ntk_eigen_decay_r2', 'R² of the eigen-decay fit (science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.decay.r2)));
-  perRun('ntk_esd_alpha', 'Spectral-density power-law exponent α (science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.esd.alpha)));
-  perRun('ntk_esd_ks', 'KS distance of the spectral-density fit (science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.esd.ks)));
-  perRun('ntk_effective_rank', 'Effective ranks: entropy, participation ratio, stable rank (science.md A4).', [...RUN_KERNEL, 'kind'], eachSpectrum((g, l, s) => {
+  perRun('ntk_eigen_decay_exponent', 'Eigen-decay exponent s in λ_i ≈ A·i^−s, log-grid OLS (docs/science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.decay.exponent)));
+  perRun('ntk_eigen_decay_r2', 'R² of the eigen-decay fit (docs/science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.decay.r2)));
+  perRun('ntk_esd_alpha', 'Spectral-density power-law exponent α (docs/science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.esd.alpha)));
+  perRun('ntk_esd_ks', 'KS distance of the spectral-density fit (docs/science.md A3).', RUN_KERNEL, eachSpectrum((g, l, s) => setFinite(g, l, s.esd.ks)));
+  perRun('ntk_effective_rank', 'Effective ranks: entropy, participation ratio, stable rank (docs/science.md A4).', [...RUN_KERNEL, 'kind'], eachSpectrum((g, l, s) => {
     setFinite(g, { ...l, kind: 'entropy' }, s.effectiveRank.entropy);
     setFinite(g, { ...l, kind: 'participation' }, s.effectiveRank.participation);
     setFinite(g, { ...l, kind: 'stable' }, s.effectiveRank.stable);
@@ -114,65 +117,65 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
   });
   perRun('run_step', 'Latest optimizer step reported by the run.', RUN, (g, run) => g.set(run.labels, run.lastStep));
   perRun('train_loss', 'Latest training loss reported by the run.', RUN, (g, run) => setFinite(g, run.labels, run.trainLoss));
-  // science.md A15: training-dynamics diagnostics of the latest kernel snapshot.
+  // docs/science.md A15: training-dynamics diagnostics of the latest kernel snapshot.
   const diag = <L extends string>(name: string, help: string, labelNames: readonly L[], fill: (g: Gauge<L>, labels: Record<(typeof RUN)[number], string>, d: SnapshotDiagnostics) => void) =>
     perRun(name, help, labelNames, (g, run) => {
       if (run.diagnostics) fill(g, run.labels, run.diagnostics);
     });
-  diag('gn_sharpness', 'Gauss–Newton sharpness from the kernel (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.gnSharpness));
-  diag('eos_ratio', 'Edge-of-stability ratio: GN sharpness / stability threshold (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.eosRatio));
-  diag('stability_threshold', 'Stability threshold θ_opt of the optimizer (science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.threshold));
-  diag('kernel_distance', 'Kernel distance S to the previous (prev) and first (init) snapshot (science.md A6).', [...RUN, 'reference'], (g, l, d) => {
+  diag('gn_sharpness', 'Gauss–Newton sharpness from the kernel (docs/science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.gnSharpness));
+  diag('eos_ratio', 'Edge-of-stability ratio: GN sharpness / stability threshold (docs/science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.eosRatio));
+  diag('stability_threshold', 'Stability threshold θ_opt of the optimizer (docs/science.md A5).', RUN, (g, l, d) => d.stability && setFinite(g, l, d.stability.threshold));
+  diag('kernel_distance', 'Kernel distance S to the previous (prev) and first (init) snapshot (docs/science.md A6).', [...RUN, 'reference'], (g, l, d) => {
     if (d.drift?.distancePrev !== undefined) setFinite(g, { ...l, reference: 'prev' }, d.drift.distancePrev);
     if (d.drift?.distanceInit !== undefined) setFinite(g, { ...l, reference: 'init' }, d.drift.distanceInit);
   });
-  diag('kernel_velocity_per_kstep', 'Kernel distance per 1000 steps (science.md A6).', RUN, (g, l, d) => d.drift?.velocityPerKstep !== undefined && setFinite(g, l, d.drift.velocityPerKstep));
-  diag('kernel_relative_change', 'Relative Frobenius change from the first kernel (science.md A6).', RUN, (g, l, d) => d.drift?.relativeChangeInit !== undefined && setFinite(g, l, d.drift.relativeChangeInit));
-  diag('kernel_trace_ratio', 'tr K_t / tr K_{t−1} (science.md A6).', RUN, (g, l, d) => d.drift?.traceRatio !== undefined && setFinite(g, l, d.drift.traceRatio));
-  diag('topk_subspace_overlap', 'Overlap of the top-10 eigenspaces of successive kernels (science.md A6).', RUN, (g, l, d) => d.drift?.subspaceOverlap !== undefined && setFinite(g, l, d.drift.subspaceOverlap));
-  diag('sketch_noise_floor', 'Distance floor (PR+1)/m of independent sketches (science.md A6).', RUN, (g, l, d) => d.drift?.sketchFloor !== undefined && setFinite(g, l, d.drift.sketchFloor));
-  diag('target_alignment', 'Kernel–target alignment, centered and uncentered (science.md A7).', [...RUN, 'centered'], (g, l, d) => {
+  diag('kernel_velocity_per_kstep', 'Kernel distance per 1000 steps (docs/science.md A6).', RUN, (g, l, d) => d.drift?.velocityPerKstep !== undefined && setFinite(g, l, d.drift.velocityPerKstep));
+  diag('kernel_relative_change', 'Relative Frobenius change from the first kernel (docs/science.md A6).', RUN, (g, l, d) => d.drift?.relativeChangeInit !== undefined && setFinite(g, l, d.drift.relativeChangeInit));
+  diag('kernel_trace_ratio', 'tr K_t / tr K_{t−1} (docs/science.md A6).', RUN, (g, l, d) => d.drift?.traceRatio !== undefined && setFinite(g, l, d.drift.traceRatio));
+  diag('topk_subspace_overlap', 'Overlap of the top-10 eigenspaces of successive kernels (docs/science.md A6).', RUN, (g, l, d) => d.drift?.subspaceOverlap !== undefined && setFinite(g, l, d.drift.subspaceOverlap));
+  diag('sketch_noise_floor', 'Distance floor (PR+1)/m of independent sketches (docs/science.md A6).', RUN, (g, l, d) => d.drift?.sketchFloor !== undefined && setFinite(g, l, d.drift.sketchFloor));
+  diag('target_alignment', 'Kernel–target alignment, centered and uncentered (docs/science.md A7).', [...RUN, 'centered'], (g, l, d) => {
     if (!d.alignment) return;
     setFinite(g, { ...l, centered: 'true' }, d.alignment.centered);
     setFinite(g, { ...l, centered: 'false' }, d.alignment.uncentered);
   });
-  diag('residual_topk_fraction', 'Residual energy in the top-k eigenvectors (science.md A8).', [...RUN, 'k'], (g, l, d) => {
+  diag('residual_topk_fraction', 'Residual energy in the top-k eigenvectors (docs/science.md A8).', [...RUN, 'k'], (g, l, d) => {
     for (const p of d.residual?.topk ?? []) setFinite(g, { ...l, k: String(p.k) }, p.fraction);
   });
-  diag('residual_rayleigh', 'Residual Rayleigh quotient rᵀKr/‖r‖² (science.md A8).', RUN, (g, l, d) => d.residual && setFinite(g, l, d.residual.rayleigh));
-  diag('learned_modes', 'Kernel modes learned over the last interval (science.md A8).', RUN, (g, l, d) => d.residual?.learnedModes !== undefined && setFinite(g, l, d.residual.learnedModes));
-  diag('linearization_gap', 'Linearisation gap between snapshots (science.md A8).', RUN, (g, l, d) => d.residual?.linearizationGap !== undefined && setFinite(g, l, d.residual.linearizationGap));
-  diag('kess_step', 'Kernel economical sweet spot by definition, in network steps (science.md A12).', [...RUN, 'def'], (g, l, d) => {
+  diag('residual_rayleigh', 'Residual Rayleigh quotient rᵀKr/‖r‖² (docs/science.md A8).', RUN, (g, l, d) => d.residual && setFinite(g, l, d.residual.rayleigh));
+  diag('learned_modes', 'Kernel modes learned over the last interval (docs/science.md A8).', RUN, (g, l, d) => d.residual?.learnedModes !== undefined && setFinite(g, l, d.residual.learnedModes));
+  diag('linearization_gap', 'Linearisation gap between snapshots (docs/science.md A8).', RUN, (g, l, d) => d.residual?.linearizationGap !== undefined && setFinite(g, l, d.residual.linearizationGap));
+  diag('kess_step', 'Kernel economical sweet spot by definition, in network steps (docs/science.md A12).', [...RUN, 'def'], (g, l, d) => {
     const k = d.prediction?.kess;
     if (!k) return;
     for (const def of ['K1', 'K2', 'K3', 'K4'] as const) if (k[def] !== undefined) setFinite(g, { ...l, def }, k[def]);
   });
-  diag('predicted_loss', 'Kernel-predicted loss at KESS and at the horizon s_t + 0.2·s_t (science.md A9).', [...RUN, 'horizon'], (g, l, d) => {
+  diag('predicted_loss', 'Kernel-predicted loss at KESS and at the horizon s_t + 0.2·s_t (docs/science.md A9).', [...RUN, 'horizon'], (g, l, d) => {
     if (d.prediction?.predictedLossAtKess !== undefined) setFinite(g, { ...l, horizon: 'kess' }, d.prediction.predictedLossAtKess);
     if (d.prediction?.lossAtHorizon !== undefined) setFinite(g, { ...l, horizon: 'h' }, d.prediction.lossAtHorizon);
   });
-  diag('marginal_gain', 'Marginal gain: per step, marginal-to-average ratio, remaining fraction (science.md A10).', [...RUN, 'kind'], (g, l, d) => {
+  diag('marginal_gain', 'Marginal gain: per step, marginal-to-average ratio, remaining fraction (docs/science.md A10).', [...RUN, 'kind'], (g, l, d) => {
     const gain = d.prediction?.gain;
     if (gain?.perStep !== undefined) setFinite(g, { ...l, kind: 'per_step' }, gain.perStep);
     if (gain?.avgRatio !== undefined) setFinite(g, { ...l, kind: 'avg_ratio' }, gain.avgRatio);
     if (gain?.remaining !== undefined) setFinite(g, { ...l, kind: 'remaining' }, gain.remaining);
   });
-  diag('time_scale_a', 'Fitted NTK-time → step scale â (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeScale));
-  diag('time_fit_r2', 'R² of the NTK-time fit (science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeR2));
-  diag('kernel_model_valid', '1 when the kernel-predicted curve is trusted (science.md A11/A14).', RUN, (g, l, d) => d.prediction && g.set(l, d.prediction.valid ? 1 : 0));
-  perRun('regime', 'Training regime from the detectors (one-hot): lazy, rich or unknown (science.md A13).', [...RUN, 'state'], (g, run) => {
+  diag('time_scale_a', 'Fitted NTK-time → step scale â (docs/science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeScale));
+  diag('time_fit_r2', 'R² of the NTK-time fit (docs/science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeR2));
+  diag('kernel_model_valid', '1 when the kernel-predicted curve is trusted (docs/science.md A11/A14).', RUN, (g, l, d) => d.prediction && g.set(l, d.prediction.valid ? 1 : 0));
+  perRun('regime', 'Training regime from the detectors (one-hot): lazy, rich or unknown (docs/science.md A13).', [...RUN, 'state'], (g, run) => {
     if (!run.flags) return;
     for (const state of ['lazy', 'rich', 'unknown'] as const) g.set({ ...run.labels, state }, run.flags.regime === state ? 1 : 0);
   });
   const DETECTORS = ['lossSpike', 'catapultInProgress', 'edgeOfStability', 'imminentInstability', 'progressiveSharpening', 'plateau', 'loadedPlateau', 'kernelMoving', 'kernelFrozen'] as const;
   const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-  perRun('detector', 'Detector flags, 1 = firing: the guards of the decision (science.md A13).', [...RUN, 'name'], (g, run) => {
+  perRun('detector', 'Detector flags, 1 = firing: the guards of the decision (docs/science.md A13).', [...RUN, 'name'], (g, run) => {
     if (!run.flags) return;
     for (const name of DETECTORS) g.set({ ...run.labels, name: snake(name) }, run.flags[name] ? 1 : 0);
   });
   new Counter({
     name: `${p}catapult_events_total`,
-    help: 'Catapults confirmed in the run: a loss spike followed by a drop of λ_1 (science.md A13).',
+    help: 'Catapults confirmed in the run: a loss spike followed by a drop of λ_1 (docs/science.md A13).',
     labelNames: RUN,
     registers: [registry],
     collect() {

@@ -19,9 +19,9 @@ export interface Verdict {
   evidence: Record<string, number>;
 }
 
-/** What the A14 chain reads at a snapshot (science.md A13/A14). */
+/** What the A14 chain reads at a snapshot (docs/science.md A13/A14). */
 export interface StoppingAnalysis {
-  /** Kernel-bearing snapshots of the run, oldest first; empty = logits-only run (science.md B). */
+  /** Kernel-bearing snapshots of the run, oldest first; empty = logits-only run (docs/science.md B). */
   history: readonly SnapshotDiagnostics[];
   /** updateDetectors(…) for this snapshot, with the policy's `stopping` thresholds. */
   flags: DetectorFlags;
@@ -62,7 +62,7 @@ export function decide(input: DecisionInput, policy: Policy, previous: Verdict |
   if (previous?.action === 'ACTION_STOP') return previous;
   const { step, computeSpent, trainLoss } = input;
 
-  // A diverged run never recovers on its own: stop at once (a finding, not an RPC error; design.md §3).
+  // A diverged run never recovers on its own: stop at once (a finding, not an RPC error; docs/design.md §3).
   if (!input.dataFinite || Number.isNaN(trainLoss) || !Number.isFinite(trainLoss)) {
     const what = input.dataFinite ? `train_loss is ${trainLoss}` : 'the snapshot data holds NaN or Inf';
     return {

@@ -10,13 +10,13 @@ export interface Policy {
   enforced: boolean;
   /** No budget STOP before this step (a run's RunStart.warmup_steps raises it). */
   warmupSteps: number;
-  /** Snapshots a run needs before any analysis-based vote (science.md A14 s_min: the 3rd snapshot). */
+  /** Snapshots a run needs before any analysis-based vote (docs/science.md A14 s_min: the 3rd snapshot). */
   minSnapshots: number;
   /** STOP with REASON_BUDGET at this step; 0 = none. RunStart.budget.max_steps overrides when smaller. */
   maxSteps: number;
   /** STOP with REASON_BUDGET once compute_spent reaches this; 0 = none. */
   maxCompute: number;
-  /** science.md A13/A14 parameters; defaults = the A14 table (DEFAULT_STOPPING_CONFIG). */
+  /** docs/science.md A13/A14 parameters; defaults = the A14 table (DEFAULT_STOPPING_CONFIG). */
   stopping: StoppingConfig;
 }
 

@@ -1,5 +1,5 @@
 /**
- * The STOP/CONTINUE chain of science.md A14, evaluated at each snapshot after decide() has handled divergence,
+ * The STOP/CONTINUE chain of docs/science.md A14, evaluated at each snapshot after decide() has handled divergence,
  * budgets and warm-up. Pure: the caller supplies the kernel history, the detector flags (src/analysis/detectors.ts),
  * the observed losses and an observed-curve KESS estimator (the curve-fit module, wired by the integrator).
  *
@@ -11,7 +11,7 @@
  *   (L(s_t) − L(s_t+H))/L(s_t) ≥ δ_H            → CONTINUE  REASON_LARGE_PREDICTED_GAIN
  *   price p > 0 and g(s_t) > p                  → CONTINUE  REASON_LARGE_PREDICTED_GAIN (the proto has no price reason)
  *   otherwise one STOP vote: votes < stopVotes  → CONTINUE  REASON_STOP_PENDING, else STOP REASON_KESS_REACHED
- * Logits-only runs (science.md B) have no kernel guards: catapult (spike only), then no plateau (a flat loss may be a
+ * Logits-only runs (docs/science.md B) have no kernel guards: catapult (spike only), then no plateau (a flat loss may be a
  * loaded plateau we cannot see), then K2 and the horizon gain on the observed curve, with at least logitsPatience votes.
  * The vote count travels in the verdict (evidence.stop_votes of a STOP_PENDING verdict); any other verdict resets it.
  */
@@ -34,7 +34,7 @@ export interface StoppingConfig extends DetectorConfig {
   validGap: number;
   /** … and R²_time ≥ timeR2Min (A11). */
   timeR2Min: number;
-  /** Logits-only mode: STOP votes needed, never fewer than 2 (science.md A14, last paragraph). */
+  /** Logits-only mode: STOP votes needed, never fewer than 2 (docs/science.md A14, last paragraph). */
   logitsPatience: number;
 }
 
@@ -134,7 +134,7 @@ function chooseCurve(input: StoppingInput, cfg: StoppingConfig, horizon: number)
   return { predicted: false, kessStep: o.kessStep, lossNow: o.lossNow, lossAtHorizon: o.lossAtHorizon, gainPerStep: o.gainPerStep, fallbackWhy: why };
 }
 
-/** science.md A14 from the guards on; decide() runs divergence, budgets and warm-up first. */
+/** docs/science.md A14 from the guards on; decide() runs divergence, budgets and warm-up first. */
 export function evaluateStopping(input: StoppingInput, cfg: StoppingConfig = DEFAULT_STOPPING_CONFIG): Verdict {
   const { step, flags } = input;
   const e = flags.evidence;

@@ -1,5 +1,5 @@
 /**
- * One Attach stream: RunStart, then snapshots and scalars, then RunEnd (design.md §3).
+ * One Attach stream: RunStart, then snapshots and scalars, then RunEnd (docs/design.md §3).
  *
  * Inbound flow is pull-based: messages are handled one at a time and the stream is paused while its small queue
  * is full, so grpc-js stops reading from HTTP/2 and flow control slows the sender — a slow sidecar never buffers
@@ -27,7 +27,7 @@ import { decodeTargets, runSetupFrom } from './runSetup.js';
 import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED, MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
-/** ε of KESS definition K1 (science.md A12), reported only. */
+/** ε of KESS definition K1 (docs/science.md A12), reported only. */
 const KESS_K1_EPS = 0.05;
 const PIPELINE = 2;
 /** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
@@ -179,7 +179,7 @@ export class AttachSession {
       );
     }
     const scale = start.loss?.scale ?? 0;
-    if (!Number.isFinite(scale) || scale < 0) throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.loss.scale is ${scale}; it must be a finite c_L ≥ 0 (science.md §0)`);
+    if (!Number.isFinite(scale) || scale < 0) throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.loss.scale is ${scale}; it must be a finite c_L ≥ 0 (docs/science.md §0)`);
     const policy = selectPolicy(ctx.policies, start.policy);
     if (!policy) {
       throw new SidecarError(Code.INVALID_ARGUMENT, `RunStart.policy "${start.policy}" is not configured; known policies: ${[...ctx.policies.byName.keys()].join(', ')}`);

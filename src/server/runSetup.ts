@@ -1,4 +1,4 @@
-/** RunStart → the constants the analysis needs (science.md §0), validated with clear errors. */
+/** RunStart → the constants the analysis needs (docs/science.md §0), validated with clear errors. */
 import { Code, SidecarError } from '../errors.js';
 import { decodeTensor } from '../ingest/decodeTensor.js';
 import type { RunSetup } from '../analysis/types.js';

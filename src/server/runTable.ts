@@ -196,7 +196,7 @@ export class RunTable {
     return best;
   }
 
-  /** Live runs as metric views; ended runs have no series (design.md §5). */
+  /** Live runs as metric views; ended runs have no series (docs/design.md §5). */
   *metricViews(): Generator<RunMetricsView> {
     for (const run of this.runs.values()) {
       if (run.state === 'ended') continue;

@@ -1,5 +1,5 @@
 /**
- * Effective-rank variants of a PSD spectrum (science.md A4). All are scale-invariant and take eigenvalues
+ * Effective-rank variants of a PSD spectrum (docs/science.md A4). All are scale-invariant and take eigenvalues
  * that are already clipped at the numerical tolerance (A0); negative entries are rejected because they
  * would make p_i = λ_i/Σλ meaningless.
  *
@@ -40,7 +40,7 @@ export function participationRatio(values: ArrayLike<number>): number {
   return s2 > 0 ? (s * s) / s2 : NaN;
 }
 
-/** Participation ratio from the matrix alone: (tr K)²/‖K‖_F² (no eigendecomposition; science.md A4). */
+/** Participation ratio from the matrix alone: (tr K)²/‖K‖_F² (no eigendecomposition; docs/science.md A4). */
 export function participationRatioFromMatrix(trace: number, frobenius: number): number {
   return frobenius > 0 ? (trace * trace) / (frobenius * frobenius) : NaN;
 }

@@ -1,5 +1,5 @@
 /**
- * Exact symmetric eigendecomposition (science.md A0/A1) on flat row-major Float64Arrays:
+ * Exact symmetric eigendecomposition (docs/science.md A0/A1) on flat row-major Float64Arrays:
  * Householder tridiagonalisation, then implicit-shift QL for eigenvalues only or divide and conquer for
  * eigenvectors (tridiagonalEigen.ts), then a blocked back-transformation.
  *

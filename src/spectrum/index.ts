@@ -1,4 +1,4 @@
-/** Spectrum module (science.md A0–A4): exact and top-k eigensolvers, power-law fits, effective ranks. */
+/** Spectrum module (docs/science.md A0–A4): exact and top-k eigensolvers, power-law fits, effective ranks. */
 export { eighSymmetric } from './eigh.js';
 export type { EighOptions, EighResult } from './eigh.js';
 export { lanczosTopK, denseMatVec } from './lanczos.js';

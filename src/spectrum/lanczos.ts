@@ -1,5 +1,5 @@
 /**
- * Top-k eigenpairs of a large symmetric matrix (science.md A0: "for larger N compute only top-k").
+ * Top-k eigenpairs of a large symmetric matrix (docs/science.md A0: "for larger N compute only top-k").
  *
  * Method: block thick-restart Lanczos (Wu & Simon 2000, in block form) with full reorthogonalisation.
  * Why this and not randomized subspace iteration: subspace iteration converges like (λ_{k+p+1}/λ_k)^iter,

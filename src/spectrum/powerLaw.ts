@@ -1,5 +1,5 @@
 /**
- * Power-law summaries of an eigenvalue list (science.md A3).
+ * Power-law summaries of an eigenvalue list (docs/science.md A3).
  *
  * Two conventions, both exported by the sidecar:
  * - rank-ordered decay λ_i ≈ A·i^(−s): OLS of ln λ_i on ln i over a log-spaced index grid;
@@ -8,9 +8,9 @@
  * For an exact power law α = 1 + 1/s. Indices are 1-based in every formula (λ_1 is values[0]).
  */
 
-/** Default number of log-spaced grid points (science.md A3: "≈ 32 integers"). */
+/** Default number of log-spaced grid points (docs/science.md A3: "≈ 32 integers"). */
 export const DECAY_GRID_POINTS = 32;
-/** Fewer distinct grid points than this and the decay fit is NaN (science.md A3). */
+/** Fewer distinct grid points than this and the decay fit is NaN (docs/science.md A3). */
 export const DECAY_MIN_POINTS = 10;
 
 export interface DecayFit {
@@ -41,7 +41,7 @@ export interface DecayFitOptions {
 }
 
 /**
- * The log-spaced index grid of science.md A3: round(exp(linspace(ln lo, ln hi, points))), deduplicated,
+ * The log-spaced index grid of docs/science.md A3: round(exp(linspace(ln lo, ln hi, points))), deduplicated,
  * ascending. Matches numpy's unique(round(geomspace(lo, hi, points))) (the C3 oracle was computed so).
  */
 export function logIndexGrid(lo: number, hi: number, points: number = DECAY_GRID_POINTS): Int32Array {
@@ -140,7 +140,7 @@ export function theilSenSlope(xs: ArrayLike<number>, ys: ArrayLike<number>): num
 }
 
 /**
- * Default decay window of science.md A3: i_lo = max(C + 1, 2),
+ * Default decay window of docs/science.md A3: i_lo = max(C + 1, 2),
  * i_hi = min(⌊r_num/2⌋, max{i : λ_i ≥ 100·tol}) — capped at the number of values available.
  */
 export function defaultDecayWindow(
@@ -169,7 +169,7 @@ export interface EsdFit {
 
 /**
  * Hill / continuous power-law MLE for a fixed x_min: α̂ = 1 + k / Σ_{λ_i ≥ x_min} ln(λ_i/x_min)
- * (science.md A3). Non-positive values are ignored.
+ * (docs/science.md A3). Non-positive values are ignored.
  */
 export function hillAlpha(values: ArrayLike<number>, xmin: number): { alpha: number; tail: number } {
   if (!(xmin > 0)) throw new RangeError(`hillAlpha: x_min must be positive, got ${xmin}`);

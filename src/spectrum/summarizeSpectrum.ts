@@ -1,6 +1,6 @@
 /**
  * One call per kernel snapshot: spectrum, tolerance, rank, conditioning, decay, ESD and effective ranks
- * (science.md A0–A4).
+ * (docs/science.md A0–A4).
  *
  * Exact path (size ≤ exactMax): every quantity is computed from the full spectrum.
  * Lanczos path (size > exactMax, partial spectrum of the top `topK` pairs):
@@ -20,11 +20,11 @@ import { lanczosTopK } from './lanczos.js';
 import { defaultDecayWindow, fitDecay, fitEsdPowerLaw } from './powerLaw.js';
 
 export interface SpectrumOptions {
-  /** n, number of probe samples: operator-normalised eigenvalues are λ/n (science.md A1). */
+  /** n, number of probe samples: operator-normalised eigenvalues are λ/n (docs/science.md A1). */
   samples: number;
   /** C, outputs per sample, for the decay window i_lo = max(C + 1, 2) (use 1 for a traced kernel). */
   outputs: number;
-  /** ε_src of science.md A0: 0 for float64 Grams (default), 1e-6 float32, 1e-3 bf16/TF32. */
+  /** ε_src of docs/science.md A0: 0 for float64 Grams (default), 1e-6 float32, 1e-3 bf16/TF32. */
   epsSrc?: number;
   /** Exact solver up to this order, Lanczos beyond (default 2048). */
   exactMax?: number;
@@ -41,7 +41,7 @@ export interface SpectrumSummary {
   solver: 'exact' | 'lanczos';
   computedPairs: number;
   trace: number;
-  /** tr K / N (science.md A2). */
+  /** tr K / N (docs/science.md A2). */
   tracePerOutput: number;
   frobenius: number;
   lambdaMax: number;
@@ -104,7 +104,7 @@ export function summarizeSpectrum(k: Float64Array, size: number, opts: SpectrumO
   } else {
     solver = 'lanczos';
     // Block size ≥ C when possible: the full kernel of a C-output model has near C-fold eigenvalue
-    // clusters (K ≈ K̄ ⊗ I_C, science.md A1), which a block of that size resolves in one Krylov space.
+    // clusters (K ≈ K̄ ⊗ I_C, docs/science.md A1), which a block of that size resolves in one Krylov space.
     const topK = Math.min(opts.topK ?? 64, size);
     const blockSize = Math.min(16, Math.max(4, opts.outputs), topK);
     const res = lanczosTopK(k, size, { k: topK, blockSize, rng: opts.rng ?? mulberry32(0) });

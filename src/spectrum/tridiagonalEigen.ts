@@ -1,6 +1,6 @@
 /**
  * Eigenproblems of a symmetric tridiagonal matrix T (diagonal d, subdiagonal e with e[i] = T[i][i−1],
- * e[0] unused), the second stage of the exact solver (science.md A0).
+ * e[0] unused), the second stage of the exact solver (docs/science.md A0).
  *
  * - tridiagonalQL: implicit-shift QL (EISPACK tql2). O(n²) for eigenvalues; used for eigenvalues-only
  *   solves and for the small leaf blocks of divide and conquer.

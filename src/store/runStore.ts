@@ -1,5 +1,5 @@
 /**
- * Run history that survives restarts (design.md §2 store/): one JSON file per run under <data-dir>/runs/, written
+ * Run history that survives restarts (docs/design.md §2 store/): one JSON file per run under <data-dir>/runs/, written
  * atomically (temp file + rename) after every decision and when a run ends, read back at start-up. A restarted
  * sidecar therefore still answers GetRun/CheckStop for known runs, and a trainer that reconnects resumes with its
  * loss history, detector state and latched decision. Reference kernels stay in memory only (8·N² bytes each): the

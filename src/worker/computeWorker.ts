@@ -1,6 +1,6 @@
 /**
  * Compute worker: decodes chunk payloads, accumulates the kernel (float64) and solves its spectrum, off the
- * event loop so gRPC and /metrics stay responsive during an O(N³) solve (design.md §2). It holds one snapshot
+ * event loop so gRPC and /metrics stay responsive during an O(N³) solve (docs/design.md §2). It holds one snapshot
  * in progress per run; everything a run keeps across snapshots lives on the main thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -26,11 +26,11 @@ const port = parentPort;
 if (!port) throw new Error('computeWorker must run in a worker thread');
 const init = workerData as WorkerInit;
 const pending = new Map<string, Pending>();
-/** Per-run analysis history: reference kernels K_0 and K_{t−1} with their eigenpairs (science.md A6, A8, A11). */
+/** Per-run analysis history: reference kernels K_0 and K_{t−1} with their eigenpairs (docs/science.md A6, A8, A11). */
 const histories = new Map<string, AnalysisHistory>();
 let backend: GramBackend;
 
-/** science.md A0: ε_src by the precision the numbers travelled in. */
+/** docs/science.md A0: ε_src by the precision the numbers travelled in. */
 function epsSrc(dtype: DType__Output): number {
   if (dtype === 'DTYPE_F64') return 0;
   if (dtype === 'DTYPE_F32') return 1e-6;
@@ -103,7 +103,7 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
     const head: AnalyzedKernel = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? plan.outputs : 1 }) };
     spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
     let traced: AnalyzedKernel | undefined = fullKernel ? (plan.outputs === 1 ? head : undefined) : head;
-    // science.md A1: export the traced kernel too when C > 1 and the full one is small enough.
+    // docs/science.md A1: export the traced kernel too when C > 1 and the full one is small enough.
     if (fullKernel && plan.outputs > 1 && size <= plan.exactMax) {
       const reduced = reduceToTraced(kernel, plan.samples, plan.outputs);
       traced = { kernel: reduced, size: plan.samples, spectrum: summarizeSpectrum(reduced, plan.samples, { ...common, outputs: 1 }) };

@@ -24,7 +24,7 @@ export interface KernelSpectrum extends SpectrumSummary {
   kernel: 'full' | 'traced';
 }
 
-/** What the worker needs besides the tensors to analyse a snapshot (science.md A5–A12). */
+/** What the worker needs besides the tensors to analyse a snapshot (docs/science.md A5–A12). */
 export interface AnalysisContext {
   setup: RunSetup;
   snapshotId: number;
@@ -37,7 +37,7 @@ export interface AnalysisContext {
   observed: Array<{ step: number; loss: number; spike?: boolean }>;
   /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
   preconditioned: boolean;
-  /** KESS settings of the run's policy (science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
+  /** KESS settings of the run's policy (docs/science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
   kess: { rho: number; eps: number; price?: number; horizonFraction: number; budgetStep?: number };
 }
 

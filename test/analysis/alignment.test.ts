@@ -11,7 +11,7 @@ import { eighSymmetric } from '../../src/spectrum/eigh.js';
 
 const n = 100;
 const C = 10;
-/** Balanced one-hot, science.md C13: sample i has class i mod C. */
+/** Balanced one-hot, docs/science.md C13: sample i has class i mod C. */
 const y = oneHot(Array.from({ length: n }, (_, i) => i % C), C);
 
 function identity(size: number): Float64Array {
@@ -74,7 +74,7 @@ function bruteAlignment(k: Float64Array, t: Float64Array, size: number, centered
   return ab / Math.sqrt(aa * bb);
 }
 
-describe('kernel–target alignment, science.md C13 (n = 100, C = 10, balanced one-hot)', () => {
+describe('kernel–target alignment, docs/science.md C13 (n = 100, C = 10, balanced one-hot)', () => {
   it('A(I, YYᵀ) = √(C/n) and A_c(I, YYᵀ) = √((C−1)/(n−1))', () => {
     // closed forms; float64 sums of ~10⁴ terms → 1e-13
     expect(Math.abs(targetAlignment(identity(n), n, y, C) - Math.sqrt(C / n))).toBeLessThan(1e-13);
@@ -125,7 +125,7 @@ describe('kernel–target alignment, science.md C13 (n = 100, C = 10, balanced o
   });
 });
 
-describe('spectral alignment curve (science.md A7)', () => {
+describe('spectral alignment curve (docs/science.md A7)', () => {
   const k = randomPsd(mulberry32(5), n, 30);
   const eig = eighSymmetric(k, n, { vectors: true });
   const all = Array.from({ length: n }, (_, i) => i + 1);

@@ -49,7 +49,7 @@ function uvRun(seed: number, etaLambda0: number, steps: number): SnapshotDiagnos
   return out;
 }
 
-describe('catapult detection on the uv-model (science.md C10)', () => {
+describe('catapult detection on the uv-model (docs/science.md C10)', () => {
   it('confirms a catapult iff 2 < ηλ₀ < 4, sees λ_1 drop, and ends it once the loss is back and λ_1 settles', () => {
     for (const seed of [0, 1, 2]) {
       for (const k of [1.0, 1.9, 2.5, 3.0, 3.5, 3.9, 4.1]) {
@@ -94,7 +94,7 @@ describe('loss-only detectors', () => {
     expect(r.flags).toMatchObject({ mode: 'logits', lossSpike: true, catapultInProgress: false });
     expect(r.flags.evidence).toMatchObject({ spikeStep: 5, catapultOnsetStep: 5, preSpikeMin: 0.7, recoveredStep: 7 });
     expect(r.flags.evidence.spikeRatio).toBeCloseTo(1.2 / 0.7, 12);
-    // Without a kernel nothing can confirm a catapult: spike only (science.md B).
+    // Without a kernel nothing can confirm a catapult: spike only (docs/science.md B).
     expect(r.flags.catapultEvents).toBe(0);
     // Already scanned points are not scanned again.
     expect(updateLossDetectors(r.state, losses).flags.lossSpike).toBe(false);
@@ -141,7 +141,7 @@ describe('kernel detectors', () => {
     expect(a[3].evidence.alignmentChange).toBeCloseTo(0.006, 12);
   });
 
-  it('suppresses "kernel moving" below 3× the sketch floor (science.md E7)', () => {
+  it('suppresses "kernel moving" below 3× the sketch floor (docs/science.md E7)', () => {
     const noisy = feed(driftRun([{ distancePrev: 0.025, sketchFloor: 0.01 }])).flags[1];
     expect(noisy.kernelMoving).toBe(false);
     expect(noisy.evidence).toMatchObject({ sketchSuppressed: 1, distancePrev: 0.025, sketchFloor: 0.01 });

@@ -54,7 +54,7 @@ function state(step: number, kernel: Float64Array, size: number, extra: Partial<
   };
 }
 
-describe('kernel distance (science.md A6, C14)', () => {
+describe('kernel distance (docs/science.md A6, C14)', () => {
   it('S(K, cK) = 0, S(K, K) = 0 exactly, and S(I_n, e₁e₁ᵀ) = 1 − 1/√n', () => {
     const rng = mulberry32(11);
     const k = randomPsd(rng, 20, 5);
@@ -114,7 +114,7 @@ describe('kernel distance (science.md A6, C14)', () => {
   });
 });
 
-describe('subspace overlap (science.md A6)', () => {
+describe('subspace overlap (docs/science.md A6)', () => {
   it('is 1 for the same subspace (any rotation within it) and 0 for orthogonal subspaces', () => {
     const rng = mulberry32(21);
     const size = 30;
@@ -142,7 +142,7 @@ describe('subspace overlap (science.md A6)', () => {
   });
 });
 
-describe('drift diagnostics (science.md A6, C5, E7)', () => {
+describe('drift diagnostics (docs/science.md A6, C5, E7)', () => {
   /** f_c(x) = act(w_cᵀx) for n inputs in R^d and C outputs; J[(i,c),(c',a)] = δ_cc' act'(w_cᵀx_i) x_ia. */
   function modelKernel(x: Float64Array, w: Float64Array, n: number, d: number, C: number, linear: boolean): Float64Array {
     const N = n * C;
@@ -221,7 +221,7 @@ describe('drift diagnostics (science.md A6, C5, E7)', () => {
   });
 });
 
-describe('sketch noise floor (science.md A0, A6, C12)', () => {
+describe('sketch noise floor (docs/science.md A0, A6, C12)', () => {
   // J = U diag(√λ) (P = N): any J with this spectrum gives the same sketch law, since VᵀΩ is again i.i.d.
   // Gaussian for orthonormal V. λ_i = 0.9^i gives PR ≈ 19 as in C12.
   const N = 64;
@@ -266,7 +266,7 @@ describe('sketch noise floor (science.md A0, A6, C12)', () => {
     // C12 measured 0.0190 against 0.0195 at m = 1024; one draw's S has a relative spread of roughly
     // √(2/m)·(…) ≈ 15–25 %, so a mean over 24 draws sits within ~5 % — 15 % is a safe bound.
     expect(Math.abs(sum / draws - floor) / floor).toBeLessThan(0.15);
-    // ‖mean − K‖_F/‖K‖_F ≈ √((PR+1)/(m·2·draws)) ≈ 0.02 (science.md A0); 3× margin.
+    // ‖mean − K‖_F/‖K‖_F ≈ √((PR+1)/(m·2·draws)) ≈ 0.02 (docs/science.md A0); 3× margin.
     expect(relativeChange(mean, k)).toBeLessThan(0.06);
   });
 });

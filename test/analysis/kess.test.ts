@@ -5,7 +5,7 @@ import { avgRatio } from '../../src/analysis/marginalGain.js';
 import { predictedGainMse, predictedLossMse } from '../../src/analysis/prediction.js';
 import type { ModalState, PredictionMode } from '../../src/analysis/prediction.js';
 
-/** science.md C6/C7 example A. */
+/** docs/science.md C6/C7 example A. */
 const exampleA: ModalState = { lambda: Float64Array.of(100, 10, 0.1), coeff2: Float64Array.of(1, 1, 1), cL: 1 / 6, tol: 0 };
 const ETA = 0.015;
 const curveA = (mode: PredictionMode): LossCurve => ({
@@ -15,7 +15,7 @@ const curveA = (mode: PredictionMode): LossCurve => ({
 const cont = curveA('continuous');
 const disc = curveA('discrete');
 
-describe('KESS on example A (science.md C7): every printed number comes from the CONTINUOUS curve', () => {
+describe('KESS on example A (docs/science.md C7): every printed number comes from the CONTINUOUS curve', () => {
   // Tolerances are half a unit of the last printed digit.
   it('K2 (ρ = 0.1) → 28.0763 with L = 0.172110', () => {
     const s = kessK2(cont, { rho: 0.1, s0: 0, sMax: 1e5 }) as number;
@@ -45,7 +45,7 @@ describe('KESS on example A (science.md C7): every printed number comes from the
   });
 });
 
-describe('K2 closed forms (science.md A12)', () => {
+describe('K2 closed forms (docs/science.md A12)', () => {
   it.each([
     [0.2, 2.6604],
     [0.1, 3.61495],

@@ -5,7 +5,7 @@ import { mulberry32, normal } from '../../src/random.js';
 
 const steps = Array.from({ length: 60 }, (_, i) => Math.round(5 * 1.1 ** i));
 
-describe('fitPowerLawLoss (science.md A14 fallback: L∞ + A s^−b)', () => {
+describe('fitPowerLawLoss (docs/science.md A14 fallback: L∞ + A s^−b)', () => {
   it('recovers exact parameters (rel 1e-6: golden section on ln b to 1e-9) with R² = 1', () => {
     const pts = steps.map((s) => ({ step: s, loss: 0.2 + 3 * s ** -0.7 }));
     const f = fitPowerLawLoss(pts) as NonNullable<ReturnType<typeof fitPowerLawLoss>>;

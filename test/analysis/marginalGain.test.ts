@@ -14,7 +14,7 @@ describe('theilSenSlope', () => {
   });
 });
 
-describe('observedGain (science.md A10)', () => {
+describe('observedGain (docs/science.md A10)', () => {
   const kappa = 0.01;
   const pts = Array.from({ length: 50 }, (_, i) => ({ step: 10 * i, loss: 2 * Math.exp(-kappa * 10 * i) }));
   const meanOfLast = (n: number): number => pts.slice(-n).reduce((a, p) => a + p.loss, 0) / n;
@@ -40,7 +40,7 @@ describe('observedGain (science.md A10)', () => {
   });
 });
 
-describe('normalized forms (science.md A10)', () => {
+describe('normalized forms (docs/science.md A10)', () => {
   it('avgRatio = g(s−s0)/(L0−Ls); remainingFraction; horizonGain; gainPerCompute', () => {
     expect(avgRatio(0.01, 110, 10, 3, 1)).toBeCloseTo(0.5, 15);
     expect(avgRatio(0.01, 110, 10, 1, 1)).toBeNaN();

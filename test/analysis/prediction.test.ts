@@ -14,11 +14,11 @@ import {
 import type { ModalState } from '../../src/analysis/prediction.js';
 import { mulberry32, normalArray } from '../../src/random.js';
 
-/** science.md C6 example A: K = diag(100, 10, 0.1), N = 3, c_L = 1/(2N), η = 0.015, f0 = 0, y = 1 ⇒ c_i² = 1. */
+/** docs/science.md C6 example A: K = diag(100, 10, 0.1), N = 3, c_L = 1/(2N), η = 0.015, f0 = 0, y = 1 ⇒ c_i² = 1. */
 const exampleA: ModalState = { lambda: Float64Array.of(100, 10, 0.1), coeff2: Float64Array.of(1, 1, 1), cL: 1 / 6, tol: 1e-12 };
 const ETA = 0.015;
 
-describe('predictedLossMse / predictedGainMse (science.md A9, C6)', () => {
+describe('predictedLossMse / predictedGainMse (docs/science.md A9, C6)', () => {
   // C6 prints 10 significant digits: |error| ≤ 1e-9 covers the rounding of the table with a wide margin.
   const table: Array<[number, number, number]> = [
     [0, 0.5, 0.5],
@@ -137,7 +137,7 @@ describe('compileMse (the fast path the fits use)', () => {
   });
 });
 
-describe('lossExponent (science.md A9 loss-exponent link)', () => {
+describe('lossExponent (docs/science.md A9 loss-exponent link)', () => {
   const N = 1000;
   const state: ModalState = {
     lambda: Float64Array.from({ length: N }, (_, i) => (i + 1) ** -1.5),
@@ -172,7 +172,7 @@ describe('lossExponent (science.md A9 loss-exponent link)', () => {
   });
 });
 
-describe('CE trajectory by RK4 (science.md A9)', () => {
+describe('CE trajectory by RK4 (docs/science.md A9)', () => {
   /** n = 1, C = 2, K = k·I: d = z1 − z2 obeys d + e^d = d0 + e^{d0} + 2ηk s exactly; L = ln(1 + e^{−d}). */
   function exactBinary(d0: number, eta: number, k: number, s: number): number {
     const c = d0 + Math.exp(d0) + 2 * eta * k * s;

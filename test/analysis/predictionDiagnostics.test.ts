@@ -82,7 +82,7 @@ const analytic: LossCurve = {
 };
 const K2true = kessK2(analytic, { rho: 0.1, s0: 0, sMax: 1e6 }) as number;
 
-describe('predictionDiagnostics end to end on a linear model under full-batch GD (science.md A9–A12, C5)', () => {
+describe('predictionDiagnostics end to end on a linear model under full-batch GD (docs/science.md A9–A12, C5)', () => {
   const anchor = 3;
   const d = predictionDiagnostics(input(anchor, 300));
 

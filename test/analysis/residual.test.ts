@@ -27,7 +27,7 @@ function randomKernel(rng: Rng, size: number, rank: number): Float64Array {
   return k;
 }
 
-/** f ← f − 2c_L η K (f − y), Δs times: exact full-batch GD of a model linear in θ (science.md C5). */
+/** f ← f − 2c_L η K (f − y), Δs times: exact full-batch GD of a model linear in θ (docs/science.md C5). */
 function gdSteps(k: Float64Array, size: number, f: Float64Array, y: Float64Array, cL: number, eta: number, steps: number): Float64Array {
   const out = Float64Array.from(f);
   const r = new Float64Array(size);
@@ -48,7 +48,7 @@ function topColumns(vectors: Float64Array, size: number, pairs: number): Float64
   return out;
 }
 
-describe('residuals (science.md A8)', () => {
+describe('residuals (docs/science.md A8)', () => {
   it('MSE residual is f − y; CE residual rows sum to 0 and are stable for huge logits', () => {
     expect(Array.from(residualMse(new Float64Array([3, 1]), new Float64Array([1, 1])))).toEqual([2, 0]);
     const rng = mulberry32(1);
@@ -76,7 +76,7 @@ describe('residuals (science.md A8)', () => {
   });
 });
 
-describe('residual projection (science.md A8)', () => {
+describe('residual projection (docs/science.md A8)', () => {
   const size = 40;
   const k = randomKernel(mulberry32(2), size, 25); // rank 25: 15 zero modes
   const eig = eighSymmetric(k, size, { vectors: true });
@@ -137,7 +137,7 @@ describe('residual projection (science.md A8)', () => {
   });
 });
 
-describe('linearization gap (science.md A8, C5)', () => {
+describe('linearization gap (docs/science.md A8, C5)', () => {
   const N = 30;
   const cL = 1 / (2 * N);
   const rng = mulberry32(4);

@@ -9,7 +9,7 @@ import {
 import { mulberry32, normalArray } from '../../src/random.js';
 import { eighSymmetric } from '../../src/spectrum/eigh.js';
 
-/** |w_T| after T steps of the heavy-ball recursion on L = ½hw² (β = 0: plain GD), science.md C9. */
+/** |w_T| after T steps of the heavy-ball recursion on L = ½hw² (β = 0: plain GD), docs/science.md C9. */
 function heavyBall(eta: number, h: number, beta: number, steps: number): number {
   let w = 1;
   let wPrev = 1;
@@ -22,7 +22,7 @@ function heavyBall(eta: number, h: number, beta: number, steps: number): number 
   return Math.abs(w);
 }
 
-describe('stability thresholds (science.md A5, C9)', () => {
+describe('stability thresholds (docs/science.md A5, C9)', () => {
   it('has the closed forms 2/η, (2+2β)/η and 38/η for Adam β1 = 0.9', () => {
     expect(stabilityThreshold({ kind: 'sgd', lr: 0.1 })).toBeCloseTo(20, 12);
     expect(stabilityThreshold({ kind: 'momentum', lr: 0.1, momentum: 0.9 })).toBeCloseTo(38, 12);
@@ -49,7 +49,7 @@ describe('stability thresholds (science.md A5, C9)', () => {
   });
 
   it('Adam with a frozen preconditioner (EMA momentum) is stable iff h_P < (2+2β1)/((1−β1)η)', () => {
-    // m_t = β1 m_{t−1} + (1−β1) h w_t, w ← w − η m_t: the threshold of Cohen et al. 2022 (science.md A5).
+    // m_t = β1 m_{t−1} + (1−β1) h w_t, w ← w − η m_t: the threshold of Cohen et al. 2022 (docs/science.md A5).
     const eta = 0.01;
     const b1 = 0.9;
     const theta = stabilityThreshold({ kind: 'adam', lr: eta, beta1: b1 });
@@ -73,7 +73,7 @@ describe('stability thresholds (science.md A5, C9)', () => {
   });
 });
 
-describe('MSE GN sharpness and EoS ratio (science.md A5, C9)', () => {
+describe('MSE GN sharpness and EoS ratio (docs/science.md A5, C9)', () => {
   it('K = diag(4,1), N = 2, c_L = 1/(2N): S_GN = 2 and R_EoS = η; GD converges at η = 0.99 and diverges at 1.01', () => {
     const N = 2;
     const cL = 1 / (2 * N);
@@ -93,7 +93,7 @@ describe('MSE GN sharpness and EoS ratio (science.md A5, C9)', () => {
     expect(eosBand(eosRatio(s, stabilityThreshold({ kind: 'sgd', lr: 0.99 })))).toBe('edge');
   });
 
-  it('adds weight decay and refuses an unknown loss scale (science.md E4)', () => {
+  it('adds weight decay and refuses an unknown loss scale (docs/science.md E4)', () => {
     expect(gnSharpnessMse(10, 1 / 20, 0.01)).toBeCloseTo(1.01, 14);
     expect(() => gnSharpnessMse(10, 0)).toThrow(/c_L/);
   });
@@ -184,7 +184,7 @@ function hessianCe(p: SoftmaxProblem, w: Float64Array): Float64Array {
   return h;
 }
 
-/** K = (XXᵀ) ⊗ I_C, sample-major rows (science.md C5/C11). */
+/** K = (XXᵀ) ⊗ I_C, sample-major rows (docs/science.md C5/C11). */
 function linearKernel(p: SoftmaxProblem): Float64Array {
   const { n, d, C } = p;
   const N = n * C;
@@ -197,7 +197,7 @@ function linearKernel(p: SoftmaxProblem): Float64Array {
   return k;
 }
 
-describe('CE GN sharpness (science.md A5, C11)', () => {
+describe('CE GN sharpness (docs/science.md A5, C11)', () => {
   it('equals the top eigenvalue of the exact parameter Hessian of linear softmax regression, ≤ λ_max(K)/(2n)', () => {
     for (const [seed, n, d, C, scale] of [
       [1, 12, 5, 4, 0.5],
@@ -208,7 +208,7 @@ describe('CE GN sharpness (science.md A5, C11)', () => {
       const k = linearKernel(p);
       const s = gnSharpnessCe(k, logitsOf(p, p.w), n, C);
       const top = eighSymmetric(hessianCe(p, p.w), d * C).values[0];
-      // Both are float64 eigen-solves of the same operator (observed ~1e-15); science.md C11 asks for 1e-7.
+      // Both are float64 eigen-solves of the same operator (observed ~1e-15); docs/science.md C11 asks for 1e-7.
       expect(Math.abs(s - top) / top).toBeLessThan(1e-10);
       const lmaxK = eighSymmetric(k, n * C).values[0];
       expect(s).toBeLessThanOrEqual(lmaxK / (2 * n) + 1e-12);

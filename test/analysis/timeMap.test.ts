@@ -4,7 +4,7 @@ import { predictedLossMse } from '../../src/analysis/prediction.js';
 import type { ModalState } from '../../src/analysis/prediction.js';
 import { mulberry32, normal } from '../../src/random.js';
 
-/** science.md C6/C8 example A; predict(τ) is the continuous curve in model time τ = a·η·s. */
+/** docs/science.md C6/C8 example A; predict(τ) is the continuous curve in model time τ = a·η·s. */
 const exampleA: ModalState = { lambda: Float64Array.of(100, 10, 0.1), coeff2: Float64Array.of(1, 1, 1), cL: 1 / 6, tol: 0 };
 const ETA = 0.015;
 const predict = (tau: number): number => predictedLossMse(exampleA, 1, tau, 'continuous');
@@ -16,7 +16,7 @@ function observe(aTrue: number, noise: number, seed: number): Array<{ step: numb
   return out;
 }
 
-describe('etaEff (science.md A11)', () => {
+describe('etaEff (docs/science.md A11)', () => {
   it('η for SGD, η/(1−β) for momentum, undefined for Adam', () => {
     expect(etaEff({ kind: 'sgd', lr: 0.1, momentum: 0 })).toBe(0.1);
     expect(etaEff({ kind: 'momentum', lr: 0.1, momentum: 0.9 })).toBeCloseTo(1, 14);
@@ -42,7 +42,7 @@ describe('cumulativeEta', () => {
   });
 });
 
-describe('fitTimeScale (science.md A11, C8)', () => {
+describe('fitTimeScale (docs/science.md A11, C8)', () => {
   it('C8: a = 0.6 with 2% log-noise, s = 0, 5, …, 195 → â within 5% of 0.6 (five seeds)', () => {
     for (let seed = 1; seed <= 5; seed++) {
       const fit = fitTimeScale(observe(0.6, 0.02, seed), predict, { anchorStep: 0, eta: ETA });

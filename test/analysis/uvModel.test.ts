@@ -30,7 +30,7 @@ function gdOnParameters(m: number, seed: number, etaLambda0: number, steps: numb
   return { f, lambda };
 }
 
-describe('uv-model (science.md C10)', () => {
+describe('uv-model (docs/science.md C10)', () => {
   it('the exact (f, λ) recursion equals GD on (u, v)', () => {
     // 3.0 is inside the catapult window, so f and λ both change a lot in 12 steps. Tolerance 1e-9 relative:
     // the two computations differ only by float64 rounding (m = 64 sums), amplified by at most ~|1−ηλ|^12 ≈ 4e3.

@@ -104,7 +104,7 @@ function maxRelErr(got: number[], want: ArrayLike<number>): number {
   return m;
 }
 
-// Prescribed spectrum λ_i = i⁻¹, n = 200 (science.md C1 with α = 1 at a test-friendly size).
+// Prescribed spectrum λ_i = i⁻¹, n = 200 (docs/science.md C1 with α = 1 at a test-friendly size).
 const n = 200;
 const lambda = Float64Array.from({ length: n }, (_, i) => 1 / (i + 1));
 const q = haarQ(n, 7);
@@ -126,7 +126,7 @@ describe('analyze a Gram with prescribed spectrum λ_i = 1/i (n = 200)', () => {
     expect(j.eigenvalues).toHaveLength(n);
     expect(maxRelErr(j.eigenvalues, lambda)).toBeLessThan(1e-9);
     expect(maxRelErr(j.eigenvaluesOverN, lambda.map((v) => v / n))).toBeLessThan(1e-9);
-    // The log-grid OLS of an exact power law returns its exponent (science.md C1: to 1e-12 at n = 500);
+    // The log-grid OLS of an exact power law returns its exponent (docs/science.md C1: to 1e-12 at n = 500);
     // 0.01 is the brief's tolerance.
     expect(Math.abs(j.decay.exponent - 1)).toBeLessThan(0.01);
     expect(j.decay.fitOk).toBe(true);
@@ -137,7 +137,7 @@ describe('analyze a Gram with prescribed spectrum λ_i = 1/i (n = 200)', () => {
     expect(Math.abs(j.effectiveRank.stable / harmonic - 1)).toBeLessThan(1e-9);
     expect(Math.abs(j.effectiveRank.participation / ((harmonic * harmonic) / sumSq) - 1)).toBeLessThan(1e-9);
     expect(Math.abs(j.conditionPos / n - 1)).toBeLessThan(1e-9);
-    // 1 ≤ srank ≤ PR ≤ erank ≤ r_num (science.md A4).
+    // 1 ≤ srank ≤ PR ≤ erank ≤ r_num (docs/science.md A4).
     const e = j.effectiveRank;
     expect(e.stable).toBeLessThanOrEqual(e.participation);
     expect(e.participation).toBeLessThanOrEqual(e.entropy);
@@ -191,7 +191,7 @@ describe('analyze a Gram with prescribed spectrum λ_i = 1/i (n = 200)', () => {
     expect(r.out.split('\n').filter((l) => /^\s+\d+\s+\d\.\d{6}e/.test(l))).toHaveLength(20);
   });
 
-  it('float32 input: ε_src = 1e-6 sets the tolerance (science.md A0)', async () => {
+  it('float32 input: ε_src = 1e-6 sets the tolerance (docs/science.md A0)', async () => {
     const path = save('gram32.npy', [n, n], Float32Array.from(gram));
     const j = await runJson([path, '--top', String(n)]);
     expect(j.dtype).toBe('float32');
@@ -211,7 +211,7 @@ describe('--reduction trace with C = 2', () => {
   const big = ns * c;
   const j = normalArray(mulberry32(3), big * p);
   const k = abT(j, j, big, big, p);
-  // K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (science.md §0), computed here independently of the kernel module.
+  // K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (docs/science.md §0), computed here independently of the kernel module.
   const kbar = new Float64Array(ns * ns);
   for (let a = 0; a < ns; a++)
     for (let b = 0; b < ns; b++) {
@@ -278,7 +278,7 @@ describe('a Jacobian wider than one column block', () => {
     // float32 products: relative error ≲ √(1024)·2⁻²⁴·(K_ii K_jj)^½ per entry → ≲ 1e-4 of λ_1 on any eigenvalue
     // (Weyl); the smallest eigenvalue here is ≈ (√5000 − √40)² ≈ 4000 vs λ_1 ≈ 6000, so 1e-4 relative holds.
     expect(maxRelErr(gpu.eigenvalues, ref.eigenvalues)).toBeLessThan(1e-4);
-    // gpu.js multiplies in float32 even for float64 input, so ε_src is raised to 1e-6 (science.md A0).
+    // gpu.js multiplies in float32 even for float64 input, so ε_src is raised to 1e-6 (docs/science.md A0).
     expect(gpu.epsSrc).toBe(1e-6);
   });
 });

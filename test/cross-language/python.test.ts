@@ -3,7 +3,7 @@
  * (test/python/stream_jacobian.py, stubs generated at run time) streams a seeded Jacobian with a prescribed
  * spectrum λ_i = i^−α to the real server. The sidecar's answers are compared with numpy's float64 reference,
  * computed from exactly the values put on the wire; a second run interleaves one malformed snapshot of each
- * class of design.md §3 between good ones.
+ * class of docs/design.md §3 between good ones.
  *
  * Needs Debian's /usr/bin/python3 with grpcio, protobuf and numpy, and protoc (`npm run setup:test`).
  * Missing dependencies FAIL the suite: skipping would hide a broken install in CI.
@@ -34,7 +34,7 @@ const BAD = { samples: 32, outputs: 2, params: 20_000, chunkBytes: 256 * 1024, a
 /**
  * Eigenvalue tolerance, relative to λ_1: both sides see the same wire values, so only the kernel arithmetic
  * differs. A float64 backend agrees to ~1e-12; a float32 block-product backend (gpu.js) to ~1e-6–1e-5 over
- * 4 MiB blocks (design.md §6). 1e-5·λ_1 admits either.
+ * 4 MiB blocks (docs/design.md §6). 1e-5·λ_1 admits either.
  */
 const EIG_TOL = 1e-5;
 /**
@@ -188,7 +188,7 @@ function expectSpectrumMatches(reported: Spectrum, ref: ReferenceSpectrum, sampl
   expect(Math.abs(reported.lambda_max - ref.eigenvalues_top[0]) / ref.eigenvalues_top[0]).toBeLessThan(EIG_TOL);
   // tr K = Σλ: the same relative accuracy as λ_1 (all λ > 0 here).
   expect(Math.abs(reported.trace - ref.trace) / ref.trace).toBeLessThan(EIG_TOL);
-  // Operator-normalised eigenvalues are λ/n (science.md A1).
+  // Operator-normalised eigenvalues are λ/n (docs/science.md A1).
   for (let i = 0; i < k; i++) expect(reported.eigenvalues_normalized[i]).toBeCloseTo(reported.eigenvalues[i] / samples, 12);
 }
 
@@ -256,7 +256,7 @@ describe('Python client (grpcio, stubs from the proto) against the real server',
     expectSpectrumMatches(full!, py.reference.full, MAIN.samples);
     // Snapshot 2 carries 1.1·K (kernel_scale in stream_jacobian.py): a stale or leaked kernel would be off by 10 %.
     expect(full!.lambda_max).toBeCloseTo(1.1, 4);
-    // N = 128 ≤ 2048 and C = 2: the traced n×n kernel is reported too (science.md A1).
+    // N = 128 ≤ 2048 and C = 2: the traced n×n kernel is reported too (docs/science.md A1).
     const tr = latest.spectra.find((s) => s.kernel === 'traced');
     expect(tr).toBeDefined();
     expectSpectrumMatches(tr!, py.reference.traced, MAIN.samples);
@@ -264,7 +264,7 @@ describe('Python client (grpcio, stubs from the proto) against the real server',
     expect(full!.rank_deficiency).toBe(0);
   });
 
-  it('fits the prescribed decay exponent α on the full kernel (science.md A3)', () => {
+  it('fits the prescribed decay exponent α on the full kernel (docs/science.md A3)', () => {
     const py = resultOf(main);
     const full = py.get_run.latest.spectra.find((s) => s.kernel === 'full')!;
     // A3 default window: i_lo = C + 1, i_hi = ⌊r_num/2⌋ (all of λ is far above 100·tol).
@@ -300,7 +300,7 @@ describe('Python client (grpcio, stubs from the proto) against the real server',
     if (c.outputs > 1) expectSpectrumMatches(spectra.find((s) => s.kernel === 'traced')!, py.reference.traced, c.samples);
   });
 
-  it('rejects each malformed snapshot with its design.md §3 code and keeps the stream and run going', () => {
+  it('rejects each malformed snapshot with its docs/design.md §3 code and keeps the stream and run going', () => {
     const py = resultOf(bad);
     const good = py.snapshots.filter((s) => s.kind === 'good').map((s) => s.snapshot_id);
     const malformed = py.snapshots.filter((s) => s.kind !== 'good');

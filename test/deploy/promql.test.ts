@@ -109,7 +109,7 @@ describe('PromQL in deploy/', () => {
       expect(f!.samples, name).toBeGreaterThan(0);
       expect([...f!.labelNames]).toEqual(expect.arrayContaining(['run_id', 'job_id', 'cohort']));
     }
-    // design.md §5: never the label names job or instance (Prometheus' own target labels).
+    // docs/design.md §5: never the label names job or instance (Prometheus' own target labels).
     expect(exposition.labelNames.has('job')).toBe(false);
     expect(exposition.labelNames.has('instance')).toBe(false);
   });

@@ -70,7 +70,7 @@ describe('Attach: complete runs', () => {
       reasons.push(res.decision!.reason);
     }
     // Warm-up until the policy's 3rd snapshot; then the A14 chain. The kernel is identical every time, but
-    // "frozen" needs 3 consecutive quiet intervals (science.md A6) and only 2 exist, so it is still feature learning.
+    // "frozen" needs 3 consecutive quiet intervals (docs/science.md A6) and only 2 exist, so it is still feature learning.
     expect(reasons).toEqual(['REASON_WARMUP', 'REASON_WARMUP', 'REASON_FEATURE_LEARNING']);
 
     const report = await client.getRun('jac-f32');
@@ -104,7 +104,7 @@ describe('Attach: complete runs', () => {
     const ended = await client.getRun('jac-f32');
     expect(ended.state).toBe('ended');
     expect(ended.status).toBe('RUN_STATUS_COMPLETED');
-    // Series of an ended run are removed (design.md §5).
+    // Series of an ended run are removed (docs/design.md §5).
     expect(await metricsText()).not.toContain('run_id="jac-f32"');
   });
 

@@ -1,5 +1,5 @@
 /**
- * Every fault class of design.md §3 against the real server: the documented code, a message with the numbers,
+ * Every fault class of docs/design.md §3 against the real server: the documented code, a message with the numbers,
  * and nothing else disturbed — the same stream accepts the next snapshot and another run keeps working.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

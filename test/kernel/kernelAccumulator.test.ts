@@ -10,7 +10,7 @@ import {
 } from '../../src/kernel/index.js';
 import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff, naiveGram } from './gramFixtures.js';
 
-describe('reduceToTraced (science.md §0: K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)])', () => {
+describe('reduceToTraced (docs/science.md §0: K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)])', () => {
   it('matches a hand-computed 2-sample, 2-output example', () => {
     // Rows (0,0),(0,1),(1,0),(1,1). K̄[0,0] = (1+6)/2, K̄[0,1] = (3+8)/2, K̄[1,0] = (9+14)/2, K̄[1,1] = (11+16)/2.
     const full = Float64Array.from({ length: 16 }, (_, i) => i + 1);
@@ -25,7 +25,7 @@ describe('reduceToTraced (science.md §0: K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)])'
   });
 });
 
-describe('symmetrizeGram (science.md A0: K ← (K + Kᵀ)/2)', () => {
+describe('symmetrizeGram (docs/science.md A0: K ← (K + Kᵀ)/2)', () => {
   it('averages the two triangles', () => {
     const k = Float64Array.from([1, 2, 4, 3]);
     symmetrizeGram(k, 2);

@@ -129,7 +129,7 @@ describe('WebAssembly SIMD Gram backend', () => {
       });
 
       it('accumulates the traced kernel through KernelAccumulator', async () => {
-        // n = 19 samples, C = 3 outputs: the backend sees an n × (C·cols) block (science.md §0, A0).
+        // n = 19 samples, C = 3 outputs: the backend sees an n × (C·cols) block (docs/science.md §0, A0).
         const n = 19;
         const C = 3;
         const cols = 70;

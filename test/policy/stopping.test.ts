@@ -57,7 +57,7 @@ function run(snaps: SnapshotDiagnostics[], opts: { policy?: Policy; observedKess
   return out;
 }
 
-// Example A of science.md C6/C7: K = diag(100, 10, 0.1), N = 3, c_L = 1/6, η = 0.015, f_0 = 0, y = 1 (a linear model).
+// Example A of docs/science.md C6/C7: K = diag(100, 10, 0.1), N = 3, c_L = 1/6, η = 0.015, f_0 = 0, y = 1 (a linear model).
 const RATES = [0.5, 0.05, 0.0005]; // ηλ_i/N
 const lossA = (s: number) => RATES.reduce((acc, r) => acc + (1 - r) ** (2 * s), 0) / 6;
 const K2_A = 28.0763; // C7 oracle, used as the prediction module's output
@@ -249,7 +249,7 @@ describe('A14 guards', () => {
   });
 });
 
-describe('logits-only mode (science.md B)', () => {
+describe('logits-only mode (docs/science.md B)', () => {
   const logits = (losses: number[], every = 10): SnapshotDiagnostics[] =>
     losses.map((l, i) => ({ snapshotId: i, step: every * (i + 1), trainLoss: l }));
 

@@ -1,6 +1,6 @@
 """A seeded Jacobian J (N x P) with a prescribed kernel spectrum, generated column block by column block.
 
-J = U diag(sqrt(lambda)) V^T with lambda_i = i^-alpha (science.md C1), U Haar-orthogonal N x N and V a
+J = U diag(sqrt(lambda)) V^T with lambda_i = i^-alpha (docs/science.md C1), U Haar-orthogonal N x N and V a
 P x N matrix with orthonormal columns, so K = J J^T = U diag(lambda) U^T exactly.
 
 V is never materialised: V = G (G^T G)^{-1/2} for a Gaussian G (P x N) whose row blocks come from
@@ -84,7 +84,7 @@ def decode(data: bytes, dtype: str, shape: tuple[int, int]) -> np.ndarray:
 
 
 def traced(kernel: np.ndarray, outputs: int) -> np.ndarray:
-    """Kbar[i,j] = (1/C) sum_c K[(i,c),(j,c)] with sample-major rows i*C + c (science.md §0)."""
+    """Kbar[i,j] = (1/C) sum_c K[(i,c),(j,c)] with sample-major rows i*C + c (docs/science.md §0)."""
     n = kernel.shape[0] // outputs
     blocks = kernel.reshape(n, outputs, n, outputs)
     return np.einsum("icjc->ij", blocks) / outputs

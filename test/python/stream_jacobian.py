@@ -8,7 +8,7 @@ A standalone client written from proto/ntksidecar/v1/sidecar.proto alone (stubs 
 The float64 reference K = J J^T is accumulated from exactly the values put on the wire, and its
 eigenvalues (full and, for C > 1, traced) are written next to the sidecar's answers in --out.
 
---bad interleaves one malformed snapshot of each class of design.md §3 between good ones:
+--bad interleaves one malformed snapshot of each class of docs/design.md §3 between good ones:
   bad_length (INVALID_ARGUMENT 3), out_of_range (OUT_OF_RANGE 11), missing and duplicate columns
   (ABORTED 10), bad_crc (DATA_LOSS 15).
 --dry-run needs no server: it builds every message, round-trips it through protobuf bytes, and checks
@@ -40,7 +40,7 @@ from crc32c import crc32c, crc32c_reference, self_test  # noqa: E402
 from prescribed_jacobian import ITEMSIZE, PROTO_DTYPE, PrescribedJacobian, decode, encode, spectrum, traced  # noqa: E402
 from sidecar_stubs import SidecarClient, generate_pb2, message_to_json, temp_stub_dir  # noqa: E402
 
-# Malformed snapshot classes and the google.rpc.Code each must get (design.md §3).
+# Malformed snapshot classes and the google.rpc.Code each must get (docs/design.md §3).
 BAD_KINDS: dict[str, int] = {
     "bad_length": 3,     # INVALID_ARGUMENT: chunk data length != rows * cols * itemsize
     "out_of_range": 11,  # OUT_OF_RANGE: chunk columns past the declared P
@@ -201,7 +201,7 @@ def run_start(pb2: Any, args: argparse.Namespace, run_id: str) -> Any:
         probe=pb2.ProbeSet(num_samples=n, num_outputs=c,
                            sample_ids_hash=hashlib.sha256(f"probe-{args.seed}-{n}".encode()).hexdigest(),
                            targets=pb2.Tensor(dtype=pb2.DTYPE_F32, shape=[n, c], data=targets.tobytes())),
-        loss=pb2.LossSpec(kind=pb2.LOSS_KIND_MSE, scale=1.0 / (2 * n * c)),  # c_L = 1/(2N), science.md §0
+        loss=pb2.LossSpec(kind=pb2.LOSS_KIND_MSE, scale=1.0 / (2 * n * c)),  # c_L = 1/(2N), docs/science.md §0
         optimizer=pb2.OptimizerSpec(kind=pb2.OPTIMIZER_KIND_SGD),
         learning_rate=args.lr, param_count=args.params, warmup_steps=0)
 

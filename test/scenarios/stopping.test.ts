@@ -1,5 +1,5 @@
 /**
- * Scenario tests for the stopping decision (science.md A14) against the real server, driven by exact synthetic
+ * Scenario tests for the stopping decision (docs/science.md A14) against the real server, driven by exact synthetic
  * training histories streamed with the TypeScript client: a lazy linear model (example A of C6/C7), the uv-model
  * catapult (C10), a loaded plateau with a moving kernel, and shadow mode.
  */
@@ -33,7 +33,7 @@ async function snapshot(run: AttachedRun, id: number, step: number, loss: number
   return res.decision!;
 }
 
-describe('lazy linear model in the kernel regime (example A, science.md C6/C7)', () => {
+describe('lazy linear model in the kernel regime (example A, docs/science.md C6/C7)', () => {
   // K = diag(100, 10, 0.1) from J = diag(10, √10, √0.1); N = 3, c_L = 1/(2N), η = 0.015, f₀ = 0, y = 1.
   const J = Float64Array.from([10, 0, 0, 0, Math.sqrt(10), 0, 0, 0, Math.sqrt(0.1)]);
   const lambda = [100, 10, 0.1];
@@ -111,7 +111,7 @@ describe('lazy linear model in the kernel regime (example A, science.md C6/C7)',
   });
 });
 
-describe('uv-model catapult (science.md C10)', () => {
+describe('uv-model catapult (docs/science.md C10)', () => {
   it('says CATAPULT during the spike and never STOPs inside it', async () => {
     // f = m^{-1/2} vᵀu, L = f²/2 (x = 1, y = 0); J = m^{-1/2}[v, u]; λ = (‖u‖² + ‖v‖²)/m. GD with ηλ₀ = 3.
     const m = 400;
@@ -165,7 +165,7 @@ describe('uv-model catapult (science.md C10)', () => {
   });
 });
 
-describe('loaded plateau (science.md A13)', () => {
+describe('loaded plateau (docs/science.md A13)', () => {
   it('never STOPs while the loss is flat but the kernel keeps moving', async () => {
     // A staircase: the loss sits on a plateau while the Jacobian rotates (features are being learned).
     const n = 6;

@@ -1,5 +1,5 @@
 /**
- * science.md C1: K = Q diag(i^−α) Qᵀ, Q Haar (n = 500). One Haar draw is shared by all cases.
+ * docs/science.md C1: K = Q diag(i^−α) Qᵀ, Q Haar (n = 500). One Haar draw is shared by all cases.
  */
 import { describe, expect, it } from 'vitest';
 import { eighSymmetric } from '../../src/spectrum/eigh.js';
@@ -13,7 +13,7 @@ const n = 500;
 const q = haarRows(mulberry32(42), n);
 const powerLaw = (alpha: number) => Float64Array.from({ length: n }, (_, i) => (i + 1) ** -alpha);
 
-/** The C1 table (science.md), printed to 7 significant digits. */
+/** The C1 table (docs/science.md), printed to 7 significant digits. */
 const table = [
   { alpha: 0.5, erank: 400.2149, pr: 275.7983, srank: 43.28336, cond: 22.36068, esd: 3.03 },
   { alpha: 1.0, erank: 115.4535, pr: 28.08536, srank: 6.792823, cond: 500, esd: 2.015 },

@@ -1,5 +1,5 @@
 /**
- * science.md C3: exact spectrum of the two-layer ReLU NTK (½-free form) on n equally spaced points of the
+ * docs/science.md C3: exact spectrum of the two-layer ReLU NTK (½-free form) on n equally spaced points of the
  * circle. The Gram matrix is circulant, so its eigenvalues are known exactly.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * science.md C4: two-layer ReLU NTK (½-free form; decay is scale-free) on n uniform points of S^{d−1}.
+ * docs/science.md C4: two-layer ReLU NTK (½-free form; decay is scale-free) on n uniform points of S^{d−1}.
  * Theory: sorted λ_i ~ i^(−d/(d−1)), i.e. s = 2 (d = 2) and s = 1.5 (d = 3).
  *
  * The oracle used n = 3000 and a dense OLS on [20, 500]. For speed we use n = 1200 and the dense OLS

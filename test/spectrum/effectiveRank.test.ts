@@ -9,7 +9,7 @@ import {
 } from '../../src/spectrum/effectiveRank.js';
 import { mulberry32 } from '../../src/random.js';
 
-describe('effective ranks (science.md A4)', () => {
+describe('effective ranks (docs/science.md A4)', () => {
   it('C1 table for λ_i = i^−α, n = 500 (exact input, 7 significant digits)', () => {
     const rows = [
       [0.5, 400.2149, 275.7983, 43.28336],

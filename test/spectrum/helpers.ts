@@ -51,7 +51,7 @@ export function prescribedGram(qRows: Float64Array, lambda: ArrayLike<number>, n
   return k;
 }
 
-/** Two-layer ReLU NTK without the ½ (science.md C2/C3): κ(u) = [2u(π − arccos u) + √(1 − u²)]/π. */
+/** Two-layer ReLU NTK without the ½ (docs/science.md C2/C3): κ(u) = [2u(π − arccos u) + √(1 − u²)]/π. */
 export function reluNtk(u: number): number {
   const c = Math.min(1, Math.max(-1, u));
   const theta = Math.acos(c);

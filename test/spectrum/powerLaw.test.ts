@@ -20,7 +20,7 @@ describe('logIndexGrid', () => {
   });
 });
 
-describe('fitDecay (science.md A3)', () => {
+describe('fitDecay (docs/science.md A3)', () => {
   const n = 500;
   const floor = Float64Array.from({ length: n }, (_, i) => (i + 1) ** -2 + 1e-5);
 
@@ -80,7 +80,7 @@ describe('fitDecay (science.md A3)', () => {
   });
 });
 
-describe('defaultDecayWindow (science.md A3)', () => {
+describe('defaultDecayWindow (docs/science.md A3)', () => {
   it('i_lo = max(C + 1, 2); i_hi = min(⌊r_num/2⌋, max{i: λ_i ≥ 100·tol})', () => {
     const v = Float64Array.from({ length: 100 }, (_, i) => (i + 1) ** -2);
     expect(defaultDecayWindow(v, 1, 100, 0)).toEqual({ lo: 2, hi: 50 });
@@ -90,7 +90,7 @@ describe('defaultDecayWindow (science.md A3)', () => {
   });
 });
 
-describe('ESD power-law fit (Hill/CSN, science.md A3)', () => {
+describe('ESD power-law fit (Hill/CSN, docs/science.md A3)', () => {
   /** n samples from a continuous power law p(x) ∝ x^(−α), x ≥ xmin (inverse CDF). */
   function pareto(seed: number, n: number, alpha: number, xmin: number): Float64Array {
     const rng = mulberry32(seed);

@@ -55,7 +55,7 @@ export function jacobianWithSpectrum(lambda: ArrayLike<number>, params: number, 
   return j;
 }
 
-/** K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (science.md §0), computed directly from J for the test's own reference. */
+/** K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (docs/science.md §0), computed directly from J for the test's own reference. */
 export function tracedGramOf(j: Float64Array, samples: number, outputs: number, params: number): Float64Array {
   const k = new Float64Array(samples * samples);
   for (let a = 0; a < samples; a++) {

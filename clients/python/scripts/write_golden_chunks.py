@@ -61,10 +61,14 @@ def _chunk_list(messages: list[Any]) -> list[dict[str, Any]]:
 def build() -> dict[str, bytes]:
     """File name -> contents (the .bin files and expected.json)."""
     rng = np.random.default_rng(SEED)
-    # Magnitudes from 1e-3 to 1e2 so that f16/bf16 rounding is visible; exact small integers mark the corners.
-    jac = rng.standard_normal((SAMPLES, OUTPUTS, PARAMS)) * np.exp(rng.uniform(-7, 4.6, (SAMPLES, OUTPUTS, PARAMS)))
+    # Every value is exact: a 13-bit integer times a power of two (|x| from 2^-8 to 32764, inside f16's range), so
+    # f16/bf16 rounding is visible, and the Gram's sums of products (≤ 49 significant bits) are exact in float64 in
+    # any summation order. Only integer draws and exact arithmetic: no libm, no CPU-dependent SIMD path.
+    shape = (SAMPLES, OUTPUTS, PARAMS)
+    mantissa = rng.integers(1, 8192, shape) * rng.choice([-1, 1], shape)
+    jac = np.ldexp(mantissa.astype(np.float64), rng.integers(-8, 3, shape))
     jac[0, 0, 0], jac[0, 1, 0], jac[1, 0, 0], jac[SAMPLES - 1, OUTPUTS - 1, PARAMS - 1] = 1.0, 2.0, 3.0, -4.0
-    logits = rng.standard_normal((SAMPLES, OUTPUTS)).astype(np.float32)
+    logits = np.ldexp(rng.integers(-4096, 4096, (SAMPLES, OUTPUTS)).astype(np.float64), -10).astype(np.float32)
     targets = np.eye(OUTPUTS)[rng.integers(0, OUTPUTS, SAMPLES)]
     spec = RunSpec(run_id="golden", num_samples=SAMPLES, num_outputs=OUTPUTS, targets=targets, loss="cross_entropy",
                    learning_rate=0.1, param_count=PARAMS)

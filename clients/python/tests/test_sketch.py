@@ -49,7 +49,7 @@ class SketchRuleTest(unittest.TestCase):
 
     def test_sketch_is_unbiased_for_the_kernel(self) -> None:
         # E[Z Zᵀ] = J E[Ω Ωᵀ] Jᵀ = K. Averaging over 200 seeds shrinks the sketch error by sqrt(200); with
-        # m = 50 the relative Frobenius error of one sketch is ≈ sqrt((PR+1)/m) ≤ 0.5 (science.md A0), of the
+        # m = 50 the relative Frobenius error of one sketch is ≈ sqrt((PR+1)/m) ≤ 0.5 (docs/science.md A0), of the
         # average ≈ 0.035; 0.1 leaves room.
         rng = np.random.default_rng(0)
         j = rng.standard_normal((6, 300))

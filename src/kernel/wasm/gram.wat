@@ -1,5 +1,5 @@
 ;; Gram accumulation kernels, WebAssembly SIMD (128-bit): acc += B Bᵀ over one column panel of B, upper
-;; triangle tiles only (design.md §6, science.md A0). Assembled by `npm run gen:wasm` into gramWasm.ts.
+;; triangle tiles only (docs/design.md §6, docs/science.md A0). Assembled by `npm run gen:wasm` into gramWasm.ts.
 ;;
 ;; Memory is laid out by the host (src/kernel/wasmGram.ts); every pointer below is a byte offset into it.
 ;; - stage: one column panel of B, rows × kc row-major (stride kc), f32 or f64 as the block arrived; padding

@@ -1,7 +1,7 @@
 /**
  * A short synthetic training run streamed into a real sidecar, so that the per-run series the dashboards and
  * rules query exist on /metrics: a linear model f = J w trained by full-batch gradient descent on MSE (the kernel
- * K = J Jᵀ is frozen, the lazy regime, so every diagnostic of science.md A5–A12 is computable), a shadow-mode run
+ * K = J Jᵀ is frozen, the lazy regime, so every diagnostic of docs/science.md A5–A12 is computable), a shadow-mode run
  * whose step budget latches a would-stop, and one rejected snapshot.
  */
 import { NtkSidecarClient, type AttachedRun } from '../../../src/client/ntkSidecarClient.js';

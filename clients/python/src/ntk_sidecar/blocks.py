@@ -2,7 +2,7 @@
 
 Used by the JAX adapter with `xp = jax.numpy` (on the device) and by tests and references with `xp = numpy`;
 the torch adapter has its own torch versions of the same formulas. `matmul(a, b)` is passed in so that JAX can
-ask for full float32 precision (no TF32/bf16 passes, science.md A0).
+ask for full float32 precision (no TF32/bf16 passes, docs/science.md A0).
 """
 
 from __future__ import annotations
@@ -68,6 +68,6 @@ def gram_from_blocks(blocks: Sequence[tuple[int, Any]], *, xp: Any = np, matmul:
 
 
 def trace_gram(gram: Any, samples: int, outputs: int, xp: Any = np) -> Any:
-    """K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (science.md §0, neural-tangents trace_axes)."""
+    """K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (docs/science.md §0, neural-tangents trace_axes)."""
     k = gram.reshape(samples, outputs, samples, outputs)
     return xp.einsum("icjc->ij", k) / outputs

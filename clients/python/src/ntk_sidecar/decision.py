@@ -1,4 +1,4 @@
-"""A sidecar Decision (design.md §3) as a plain frozen dataclass, so callers never touch protobuf objects."""
+"""A sidecar Decision (docs/design.md §3) as a plain frozen dataclass, so callers never touch protobuf objects."""
 
 from __future__ import annotations
 

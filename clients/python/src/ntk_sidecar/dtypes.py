@@ -53,7 +53,7 @@ def encode(values: np.ndarray, dtype: str) -> np.ndarray:
 
 
 def decode(data: bytes | memoryview | np.ndarray, dtype: str, shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """float64 values of little-endian wire bytes (what the sidecar accumulates, science.md A0)."""
+    """float64 values of little-endian wire bytes (what the sidecar accumulates, docs/science.md A0)."""
     dtype = check_dtype(dtype)
     raw = np.frombuffer(data, dtype=np.uint8) if not isinstance(data, np.ndarray) else data.reshape(-1).view(np.uint8)
     if raw.size % ITEMSIZE[dtype]:

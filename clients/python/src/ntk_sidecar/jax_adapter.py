@@ -11,8 +11,8 @@ J = jax.vmap(jax.jacrev(f), in_axes=(None, 0))(params, X) with f(p, x) = apply_f
 leaf k is (n, C, *leaf_k.shape). Columns follow `jax.tree_util.tree_flatten(params)` order (for Flax's dict
 params: sorted keys, depth first), each leaf in C order; that order is the layout (layout.py), and sketch.py's
 Ω rows follow the same global column index, so a torch and a JAX model with the same flattened parameters get
-the same Ω. Matrix products use Precision.HIGHEST (no TF32/bf16 passes, science.md A0); Grams are float64 when
-jax_enable_x64 is on, otherwise float32 at HIGHEST precision (ε_src = 1e-6, science.md A0) — or pass
+the same Ω. Matrix products use Precision.HIGHEST (no TF32/bf16 passes, docs/science.md A0); Grams are float64 when
+jax_enable_x64 is on, otherwise float32 at HIGHEST precision (ε_src = 1e-6, docs/science.md A0) — or pass
 `gram_on_host=True` to reduce in float64 with numpy on the host.
 
 jax is imported lazily: importing ntk_sidecar never needs it.

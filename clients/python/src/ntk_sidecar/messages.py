@@ -1,6 +1,6 @@
 """TrainerMessages of a run: RunStart from a RunSpec, a snapshot as header + chunks + end, Scalars, RunEnd.
 
-Chunks are raw little-endian bytes (dtypes.py) of at most `max_chunk_bytes` each (design.md §3: SHOULD be
+Chunks are raw little-endian bytes (dtypes.py) of at most `max_chunk_bytes` each (docs/design.md §3: SHOULD be
 <= 4 MiB). Jacobian/sketch chunks are all N rows x a column range, row-major inside the chunk; Gram/logits
 chunks are whole rows.
 """
@@ -43,7 +43,7 @@ RunStatus = Literal["completed", "stopped", "failed", "cancelled"]
 @dataclass
 class RunSpec:
     """Everything RunStart says about a run (sidecar.proto RunStart). `num_samples` (n) and `num_outputs` (C)
-    fix the probe set; `loss_scale` is c_L of science.md §0 (MSE only)."""
+    fix the probe set; `loss_scale` is c_L of docs/science.md §0 (MSE only)."""
 
     run_id: str
     num_samples: int

@@ -9,7 +9,7 @@ import numpy as np
 
 def probe_loss(logits: Any, targets: Any, loss: str | None, scale: float = 0.0) -> float:
     """MSE: c_L Σ_{i,c} (z_ic − y_ic)² with c_L = `scale` (default 1/(2N), the neural-tangents convention);
-    cross-entropy: (1/n) Σ_i CE(softmax(z_i), y_i) with integer labels or one-hot rows (science.md §0)."""
+    cross-entropy: (1/n) Σ_i CE(softmax(z_i), y_i) with integer labels or one-hot rows (docs/science.md §0)."""
     if targets is None or loss is None:
         raise ValueError("no train_loss given and no probe targets + loss kind to compute one; pass train_loss")
     z = np.asarray(logits, dtype=np.float64)

@@ -1,4 +1,4 @@
-"""The sketch matrix Ω ∈ R^{P×m} of Z = J Ω (science.md §0 input mode 3), generated the same way by every
+"""The sketch matrix Ω ∈ R^{P×m} of Z = J Ω (docs/science.md §0 input mode 3), generated the same way by every
 framework.
 
 The rule (a contract between the torch, JAX and numpy paths; change it and sketches stop being comparable):
@@ -10,7 +10,7 @@ The rule (a contract between the torch, JAX and numpy paths; change it and sketc
     always a full 4096×m draw in float64, C order; rows past P are discarded.
 So Ω depends only on (seed, m, kind), never on P, the leaf structure, the device or the framework; every
 snapshot of a run (same SketchSpec) uses the same Ω, and at most one block of it is ever held at a time
-(an adapter may cache blocks under a byte budget). E[Ω Ωᵀ] = I_P, hence E[Z Zᵀ] = J Jᵀ = K (science.md A0).
+(an adapter may cache blocks under a byte budget). E[Ω Ωᵀ] = I_P, hence E[Z Zᵀ] = J Jᵀ = K (docs/science.md A0).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What a snapshot carries, framework-free: numpy blocks of one kernel source (Jacobian, sketch or Gram) and/or
-the logits, with the step and scalars of the SnapshotHeader (design.md §3).
+the logits, with the step and scalars of the SnapshotHeader (docs/design.md §3).
 
-Row order is sample-major (science.md §0): row i·C + c is output c of sample i. A 3-D array (n, C, cols) is
+Row order is sample-major (docs/science.md §0): row i·C + c is output c of sample i. A 3-D array (n, C, cols) is
 reshaped to (n·C, cols) in exactly that order, which is numpy's C order.
 """
 

@@ -1,15 +1,15 @@
 """PyTorch adapter: per-sample output Jacobians on a fixed probe set, and the snapshot they make.
 
-J[(i, c), p] = ∂f_c(x_i)/∂θ_p (science.md §0), rows sample-major, columns = the trainable parameters in
+J[(i, c), p] = ∂f_c(x_i)/∂θ_p (docs/science.md §0), rows sample-major, columns = the trainable parameters in
 `module.named_parameters()` order, each flattened in C order (layout.py). The Jacobian is computed group by
 group of parameter tensors (each group's N x P_g block under `max_block_bytes`) with `torch.func` (torch >= 2)
 or `functorch` (torch 1.13): vmap over the probe samples of jacrev w.r.t. the group's parameters; `method=
 "loop"` (or an op that vmap cannot batch) uses one autograd.grad per row instead. Per mode, a snapshot carries:
   * "jacobian": the blocks themselves (N x P, column blocks, float32 on the wire by default);
   * "sketch":   Z = Σ_g J_g Ω_g with Ω from sketch.py's (seed, block) rule, on the model's device;
-  * "gram":     K = Σ_g J_g J_gᵀ in float64 on the device with TF32 off (science.md A0), sent as f64;
+  * "gram":     K = Σ_g J_g J_gᵀ in float64 on the device with TF32 off (docs/science.md A0), sent as f64;
                 TRACE reduction sends K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (n x n);
-  * "logits":   only the probe logits (science.md §B).
+  * "logits":   only the probe logits (docs/science.md §B).
 Logits (n x C) ride along with every kernel mode. The model is evaluated in eval() mode (no dropout, running
 batch-norm statistics) and its training flag restored afterwards.
 """
@@ -54,7 +54,7 @@ def _func_api() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., A
 
 @contextlib.contextmanager
 def _no_tf32() -> Iterator[None]:
-    """TF32 off for the kernel products (science.md A0: TF32 Grams make small eigenvalues noise)."""
+    """TF32 off for the kernel products (docs/science.md A0: TF32 Grams make small eigenvalues noise)."""
     matmul = torch.backends.cuda.matmul.allow_tf32
     cudnn = torch.backends.cudnn.allow_tf32
     torch.backends.cuda.matmul.allow_tf32 = False
@@ -77,7 +77,7 @@ def _eval_mode(model: torch.nn.Module) -> Iterator[None]:
 
 
 def trace_gram(gram: torch.Tensor, samples: int, outputs: int) -> torch.Tensor:
-    """K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] of an N x N kernel with sample-major rows (science.md §0)."""
+    """K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] of an N x N kernel with sample-major rows (docs/science.md §0)."""
     k = gram.reshape(samples, outputs, samples, outputs)
     return torch.diagonal(k, dim1=1, dim2=3).sum(-1) / outputs
 
@@ -176,7 +176,7 @@ class TorchNtk:
             return self._forward(self.inputs)
 
     def probe_loss(self, logits: torch.Tensor) -> float:
-        """Loss on the probe set (science.md §0 conventions), used when a snapshot is given no train loss."""
+        """Loss on the probe set (docs/science.md §0 conventions), used when a snapshot is given no train loss."""
         targets = None if self.targets is None else self.targets.detach().cpu().numpy()
         return probe_loss(logits.detach().cpu().double().numpy(), targets, self.loss, self.loss_scale)
 

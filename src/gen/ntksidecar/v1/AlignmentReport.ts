@@ -3,7 +3,7 @@
 import type { CurvePoint as _ntksidecar_v1_CurvePoint, CurvePoint__Output as _ntksidecar_v1_CurvePoint__Output } from '../../ntksidecar/v1/CurvePoint.js';
 
 /**
- * Kernel–target alignment (science.md A7), on the traced kernel.
+ * Kernel–target alignment (docs/science.md A7), on the traced kernel.
  */
 export interface AlignmentReport {
   'uncentered'?: (number | string);
@@ -15,7 +15,7 @@ export interface AlignmentReport {
 }
 
 /**
- * Kernel–target alignment (science.md A7), on the traced kernel.
+ * Kernel–target alignment (docs/science.md A7), on the traced kernel.
  */
 export interface AlignmentReport__Output {
   'uncentered': (number);

@@ -2,7 +2,7 @@
 
 
 /**
- * Regime and event detectors (science.md A13): the guards of the decision.
+ * Regime and event detectors (docs/science.md A13): the guards of the decision.
  */
 export interface DetectorReport {
   'loss_spike'?: (boolean);
@@ -26,7 +26,7 @@ export interface DetectorReport {
 }
 
 /**
- * Regime and event detectors (science.md A13): the guards of the decision.
+ * Regime and event detectors (docs/science.md A13): the guards of the decision.
  */
 export interface DetectorReport__Output {
   'loss_spike': (boolean);

@@ -6,6 +6,7 @@ import type { AlignmentReport as _ntksidecar_v1_AlignmentReport, AlignmentReport
 import type { ResidualReport as _ntksidecar_v1_ResidualReport, ResidualReport__Output as _ntksidecar_v1_ResidualReport__Output } from '../../ntksidecar/v1/ResidualReport.js';
 import type { PredictionReport as _ntksidecar_v1_PredictionReport, PredictionReport__Output as _ntksidecar_v1_PredictionReport__Output } from '../../ntksidecar/v1/PredictionReport.js';
 import type { DetectorReport as _ntksidecar_v1_DetectorReport, DetectorReport__Output as _ntksidecar_v1_DetectorReport__Output } from '../../ntksidecar/v1/DetectorReport.js';
+import type { GeneralizationReport as _ntksidecar_v1_GeneralizationReport, GeneralizationReport__Output as _ntksidecar_v1_GeneralizationReport__Output } from '../../ntksidecar/v1/GeneralizationReport.js';
 
 export interface DiagnosticsReport {
   'stability'?: (_ntksidecar_v1_StabilityReport | null);
@@ -14,6 +15,7 @@ export interface DiagnosticsReport {
   'residual'?: (_ntksidecar_v1_ResidualReport | null);
   'prediction'?: (_ntksidecar_v1_PredictionReport | null);
   'detectors'?: (_ntksidecar_v1_DetectorReport | null);
+  'generalization'?: (_ntksidecar_v1_GeneralizationReport | null);
 }
 
 export interface DiagnosticsReport__Output {
@@ -23,4 +25,5 @@ export interface DiagnosticsReport__Output {
   'residual': (_ntksidecar_v1_ResidualReport__Output | null);
   'prediction': (_ntksidecar_v1_PredictionReport__Output | null);
   'detectors': (_ntksidecar_v1_DetectorReport__Output | null);
+  'generalization': (_ntksidecar_v1_GeneralizationReport__Output | null);
 }

@@ -2,7 +2,7 @@
 
 
 /**
- * Kernel drift between snapshots (science.md A6). Absent fields could not be computed (first snapshot, …).
+ * Kernel drift between snapshots (docs/science.md A6). Absent fields could not be computed (first snapshot, …).
  */
 export interface DriftReport {
   /**
@@ -47,7 +47,7 @@ export interface DriftReport {
 }
 
 /**
- * Kernel drift between snapshots (science.md A6). Absent fields could not be computed (first snapshot, …).
+ * Kernel drift between snapshots (docs/science.md A6). Absent fields could not be computed (first snapshot, …).
  */
 export interface DriftReport__Output {
   /**

@@ -3,7 +3,7 @@
 export const LossKind = {
   LOSS_KIND_UNSPECIFIED: 'LOSS_KIND_UNSPECIFIED',
   /**
-   * L = c_L * sum_{i,c} (z_ic - y_ic)^2, with c_L = LossSpec.scale (science.md §0).
+   * L = c_L * sum_{i,c} (z_ic - y_ic)^2, with c_L = LossSpec.scale (docs/science.md §0).
    */
   LOSS_KIND_MSE: 'LOSS_KIND_MSE',
   /**
@@ -16,7 +16,7 @@ export type LossKind =
   | 'LOSS_KIND_UNSPECIFIED'
   | 0
   /**
-   * L = c_L * sum_{i,c} (z_ic - y_ic)^2, with c_L = LossSpec.scale (science.md §0).
+   * L = c_L * sum_{i,c} (z_ic - y_ic)^2, with c_L = LossSpec.scale (docs/science.md §0).
    */
   | 'LOSS_KIND_MSE'
   | 1

@@ -5,7 +5,7 @@ import type { LossKind as _ntksidecar_v1_LossKind, LossKind__Output as _ntksidec
 export interface LossSpec {
   'kind'?: (_ntksidecar_v1_LossKind);
   /**
-   * c_L of science.md §0 for MSE: 1/(2N) neural-tangents, 1/N torch MSELoss(mean), 1/(2n) half-sum-mean.
+   * c_L of docs/science.md §0 for MSE: 1/(2N) neural-tangents, 1/N torch MSELoss(mean), 1/(2n) half-sum-mean.
    * Required (> 0) for absolute quantities (sharpness, EoS ratio, predictions) under MSE.
    */
   'scale'?: (number | string);
@@ -14,7 +14,7 @@ export interface LossSpec {
 export interface LossSpec__Output {
   'kind': (_ntksidecar_v1_LossKind__Output);
   /**
-   * c_L of science.md §0 for MSE: 1/(2N) neural-tangents, 1/N torch MSELoss(mean), 1/(2n) half-sum-mean.
+   * c_L of docs/science.md §0 for MSE: 1/(2N) neural-tangents, 1/N torch MSELoss(mean), 1/(2n) half-sum-mean.
    * Required (> 0) for absolute quantities (sharpness, EoS ratio, predictions) under MSE.
    */
   'scale': (number);

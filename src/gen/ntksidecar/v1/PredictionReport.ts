@@ -2,7 +2,7 @@
 
 
 /**
- * Kernel-predicted loss curve and the economical sweet spot (science.md A9–A12). Steps are network steps.
+ * Kernel-predicted loss curve and the economical sweet spot (docs/science.md A9–A12). Steps are network steps.
  */
 export interface PredictionReport {
   /**
@@ -55,7 +55,7 @@ export interface PredictionReport {
 }
 
 /**
- * Kernel-predicted loss curve and the economical sweet spot (science.md A9–A12). Steps are network steps.
+ * Kernel-predicted loss curve and the economical sweet spot (docs/science.md A9–A12). Steps are network steps.
  */
 export interface PredictionReport__Output {
   /**

@@ -62,6 +62,14 @@ export const Reason = {
    * kernel available; stopping analysis not enabled or not yet decisive
    */
   REASON_COLLECTING: 'REASON_COLLECTING',
+  /**
+   * the generalisation estimate is still predicted to improve (docs/science.md G5)
+   */
+  REASON_GENERALIZATION_GAIN: 'REASON_GENERALIZATION_GAIN',
+  /**
+   * the generalisation estimate has stopped paying (STOP; docs/science.md G5)
+   */
+  REASON_GENERALIZATION_SATURATED: 'REASON_GENERALIZATION_SATURATED',
 } as const;
 
 export type Reason =
@@ -142,5 +150,15 @@ export type Reason =
    */
   | 'REASON_COLLECTING'
   | 15
+  /**
+   * the generalisation estimate is still predicted to improve (docs/science.md G5)
+   */
+  | 'REASON_GENERALIZATION_GAIN'
+  | 16
+  /**
+   * the generalisation estimate has stopped paying (STOP; docs/science.md G5)
+   */
+  | 'REASON_GENERALIZATION_SATURATED'
+  | 17
 
 export type Reason__Output = typeof Reason[keyof typeof Reason]

@@ -3,7 +3,7 @@
 import type { CurvePoint as _ntksidecar_v1_CurvePoint, CurvePoint__Output as _ntksidecar_v1_CurvePoint__Output } from '../../ntksidecar/v1/CurvePoint.js';
 
 /**
- * Residual projections onto the kernel's eigenvectors (science.md A8), on the full kernel.
+ * Residual projections onto the kernel's eigenvectors (docs/science.md A8), on the full kernel.
  */
 export interface ResidualReport {
   /**
@@ -25,7 +25,7 @@ export interface ResidualReport {
 }
 
 /**
- * Residual projections onto the kernel's eigenvectors (science.md A8), on the full kernel.
+ * Residual projections onto the kernel's eigenvectors (docs/science.md A8), on the full kernel.
  */
 export interface ResidualReport__Output {
   /**

@@ -5,6 +5,7 @@ import type { LossSpec as _ntksidecar_v1_LossSpec, LossSpec__Output as _ntksidec
 import type { OptimizerSpec as _ntksidecar_v1_OptimizerSpec, OptimizerSpec__Output as _ntksidecar_v1_OptimizerSpec__Output } from '../../ntksidecar/v1/OptimizerSpec.js';
 import type { SketchSpec as _ntksidecar_v1_SketchSpec, SketchSpec__Output as _ntksidecar_v1_SketchSpec__Output } from '../../ntksidecar/v1/SketchSpec.js';
 import type { Budget as _ntksidecar_v1_Budget, Budget__Output as _ntksidecar_v1_Budget__Output } from '../../ntksidecar/v1/Budget.js';
+import type { EvalProbe as _ntksidecar_v1_EvalProbe, EvalProbe__Output as _ntksidecar_v1_EvalProbe__Output } from '../../ntksidecar/v1/EvalProbe.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface RunStart {
@@ -50,6 +51,20 @@ export interface RunStart {
    * no STOP before this step
    */
   'warmup_steps'?: (number | string | Long);
+  /**
+   * M, the number of training samples; 0 = unknown. The kernel leave-one-out estimate extends the probe's hat
+   * diagonal to M samples with it (docs/science.md G1).
+   */
+  'train_set_size'?: (number | string | Long);
+  /**
+   * Optional evaluation probe: a larger fixed subset whose logits (TENSOR_KIND_EVAL_LOGITS) are sent with snapshots.
+   */
+  'eval_probe'?: (_ntksidecar_v1_EvalProbe | null);
+  /**
+   * Label-noise standard deviation σ the run declares (regression); 0 = unknown. Enables the discrepancy principle
+   * (docs/science.md G3).
+   */
+  'label_noise_sigma'?: (number | string);
 }
 
 export interface RunStart__Output {
@@ -95,4 +110,18 @@ export interface RunStart__Output {
    * no STOP before this step
    */
   'warmup_steps': (number);
+  /**
+   * M, the number of training samples; 0 = unknown. The kernel leave-one-out estimate extends the probe's hat
+   * diagonal to M samples with it (docs/science.md G1).
+   */
+  'train_set_size': (number);
+  /**
+   * Optional evaluation probe: a larger fixed subset whose logits (TENSOR_KIND_EVAL_LOGITS) are sent with snapshots.
+   */
+  'eval_probe': (_ntksidecar_v1_EvalProbe__Output | null);
+  /**
+   * Label-noise standard deviation σ the run declares (regression); 0 = unknown. Enables the discrepancy principle
+   * (docs/science.md G3).
+   */
+  'label_noise_sigma': (number);
 }

@@ -35,7 +35,7 @@ export interface SnapshotHeader {
   'tensors'?: (_ntksidecar_v1_TensorSpec)[];
   'kernel_reduction'?: (_ntksidecar_v1_KernelReduction);
   /**
-   * The Jacobian/sketch/Gram is Adam-preconditioned: J·diag(1/(√v̂+ε))^{1/2} (science.md A5). Only then is the
+   * The Jacobian/sketch/Gram is Adam-preconditioned: J·diag(1/(√v̂+ε))^{1/2} (docs/science.md A5). Only then is the
    * edge-of-stability ratio reported for Adam.
    */
   'kernel_preconditioned'?: (boolean);
@@ -72,7 +72,7 @@ export interface SnapshotHeader__Output {
   'tensors': (_ntksidecar_v1_TensorSpec__Output)[];
   'kernel_reduction': (_ntksidecar_v1_KernelReduction__Output);
   /**
-   * The Jacobian/sketch/Gram is Adam-preconditioned: J·diag(1/(√v̂+ε))^{1/2} (science.md A5). Only then is the
+   * The Jacobian/sketch/Gram is Adam-preconditioned: J·diag(1/(√v̂+ε))^{1/2} (docs/science.md A5). Only then is the
    * edge-of-stability ratio reported for Adam.
    */
   'kernel_preconditioned': (boolean);

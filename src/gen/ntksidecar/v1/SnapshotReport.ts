@@ -24,7 +24,7 @@ export interface SnapshotReport {
    */
   'finite'?: (boolean);
   /**
-   * training-dynamics diagnostics at this snapshot (science.md A5–A13)
+   * training-dynamics diagnostics at this snapshot (docs/science.md A5–A13)
    */
   'diagnostics'?: (_ntksidecar_v1_DiagnosticsReport | null);
 }
@@ -49,7 +49,7 @@ export interface SnapshotReport__Output {
    */
   'finite': (boolean);
   /**
-   * training-dynamics diagnostics at this snapshot (science.md A5–A13)
+   * training-dynamics diagnostics at this snapshot (docs/science.md A5–A13)
    */
   'diagnostics': (_ntksidecar_v1_DiagnosticsReport__Output | null);
 }

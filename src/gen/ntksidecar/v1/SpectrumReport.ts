@@ -2,7 +2,7 @@
 
 
 /**
- * Spectrum summary of one kernel (science.md A1–A4).
+ * Spectrum summary of one kernel (docs/science.md A1–A4).
  */
 export interface SpectrumReport {
   /**
@@ -76,7 +76,7 @@ export interface SpectrumReport {
 }
 
 /**
- * Spectrum summary of one kernel (science.md A1–A4).
+ * Spectrum summary of one kernel (docs/science.md A1–A4).
  */
 export interface SpectrumReport__Output {
   /**

@@ -2,7 +2,7 @@
 
 
 /**
- * Gauss–Newton sharpness and the edge-of-stability ratio (science.md A5).
+ * Gauss–Newton sharpness and the edge-of-stability ratio (docs/science.md A5).
  */
 export interface StabilityReport {
   /**
@@ -28,7 +28,7 @@ export interface StabilityReport {
 }
 
 /**
- * Gauss–Newton sharpness and the edge-of-stability ratio (science.md A5).
+ * Gauss–Newton sharpness and the edge-of-stability ratio (docs/science.md A5).
  */
 export interface StabilityReport__Output {
   /**

@@ -18,6 +18,11 @@ export const TensorKind = {
    * Logits on the probe set, n rows x C columns; row blocks.
    */
   TENSOR_KIND_LOGITS: 'TENSOR_KIND_LOGITS',
+  /**
+   * Logits on the evaluation probe (RunStart.eval_probe), n_eval rows x C columns; row blocks. Forward-only: it
+   * costs the trainer one forward pass on a larger fixed subset (docs/science.md G4).
+   */
+  TENSOR_KIND_EVAL_LOGITS: 'TENSOR_KIND_EVAL_LOGITS',
 } as const;
 
 export type TensorKind =
@@ -43,5 +48,11 @@ export type TensorKind =
    */
   | 'TENSOR_KIND_LOGITS'
   | 4
+  /**
+   * Logits on the evaluation probe (RunStart.eval_probe), n_eval rows x C columns; row blocks. Forward-only: it
+   * costs the trainer one forward pass on a larger fixed subset (docs/science.md G4).
+   */
+  | 'TENSOR_KIND_EVAL_LOGITS'
+  | 5
 
 export type TensorKind__Output = typeof TensorKind[keyof typeof TensorKind]
