@@ -3,7 +3,7 @@
 import type { Tensor as _ntksidecar_v1_Tensor, Tensor__Output as _ntksidecar_v1_Tensor__Output } from '../../ntksidecar/v1/Tensor.js';
 
 /**
- * A fixed set of samples evaluated forward-only at snapshots (docs/science.md G4). Training samples by default
+ * A fixed set of samples evaluated forward-only at snapshots (docs/generalization.md G4). Training samples by default
  * (validation-free); held_out = true declares samples the trainer never trains on, so the same curve and horizon
  * test run on honest held-out predictions.
  */
@@ -24,7 +24,7 @@ export interface EvalProbe {
 }
 
 /**
- * A fixed set of samples evaluated forward-only at snapshots (docs/science.md G4). Training samples by default
+ * A fixed set of samples evaluated forward-only at snapshots (docs/generalization.md G4). Training samples by default
  * (validation-free); held_out = true declares samples the trainer never trains on, so the same curve and horizon
  * test run on honest held-out predictions.
  */

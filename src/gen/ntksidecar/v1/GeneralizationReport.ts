@@ -2,7 +2,7 @@
 
 
 /**
- * Estimates of generalisation that need no validation split (docs/science.md G1–G4). Absent fields could not be
+ * Estimates of generalisation that need no validation split (docs/generalization.md G1–G4). Absent fields could not be
  * computed (no targets, no eval probe, regression vs classification).
  */
 export interface GeneralizationReport {
@@ -58,7 +58,7 @@ export interface GeneralizationReport {
 }
 
 /**
- * Estimates of generalisation that need no validation split (docs/science.md G1–G4). Absent fields could not be
+ * Estimates of generalisation that need no validation split (docs/generalization.md G1–G4). Absent fields could not be
  * computed (no targets, no eval probe, regression vs classification).
  */
 export interface GeneralizationReport__Output {

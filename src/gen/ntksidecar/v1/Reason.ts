@@ -63,11 +63,11 @@ export const Reason = {
    */
   REASON_COLLECTING: 'REASON_COLLECTING',
   /**
-   * the generalisation estimate is still predicted to improve (docs/science.md G5)
+   * the generalisation estimate is still predicted to improve (docs/generalization.md G5)
    */
   REASON_GENERALIZATION_GAIN: 'REASON_GENERALIZATION_GAIN',
   /**
-   * the generalisation estimate has stopped paying (STOP; docs/science.md G5)
+   * the generalisation estimate has stopped paying (STOP; docs/generalization.md G5)
    */
   REASON_GENERALIZATION_SATURATED: 'REASON_GENERALIZATION_SATURATED',
 } as const;
@@ -151,12 +151,12 @@ export type Reason =
   | 'REASON_COLLECTING'
   | 15
   /**
-   * the generalisation estimate is still predicted to improve (docs/science.md G5)
+   * the generalisation estimate is still predicted to improve (docs/generalization.md G5)
    */
   | 'REASON_GENERALIZATION_GAIN'
   | 16
   /**
-   * the generalisation estimate has stopped paying (STOP; docs/science.md G5)
+   * the generalisation estimate has stopped paying (STOP; docs/generalization.md G5)
    */
   | 'REASON_GENERALIZATION_SATURATED'
   | 17

@@ -53,7 +53,7 @@ export interface RunStart {
   'warmup_steps'?: (number | string | Long);
   /**
    * M, the number of training samples; 0 = unknown. The kernel leave-one-out estimate extends the probe's hat
-   * diagonal to M samples with it (docs/science.md G1).
+   * diagonal to M samples with it (docs/generalization.md G1).
    */
   'train_set_size'?: (number | string | Long);
   /**
@@ -62,7 +62,7 @@ export interface RunStart {
   'eval_probe'?: (_ntksidecar_v1_EvalProbe | null);
   /**
    * Label-noise standard deviation σ the run declares (regression); 0 = unknown. Enables the discrepancy principle
-   * (docs/science.md G3).
+   * (docs/generalization.md G3).
    */
   'label_noise_sigma'?: (number | string);
 }
@@ -112,7 +112,7 @@ export interface RunStart__Output {
   'warmup_steps': (number);
   /**
    * M, the number of training samples; 0 = unknown. The kernel leave-one-out estimate extends the probe's hat
-   * diagonal to M samples with it (docs/science.md G1).
+   * diagonal to M samples with it (docs/generalization.md G1).
    */
   'train_set_size': (number);
   /**
@@ -121,7 +121,7 @@ export interface RunStart__Output {
   'eval_probe': (_ntksidecar_v1_EvalProbe__Output | null);
   /**
    * Label-noise standard deviation σ the run declares (regression); 0 = unknown. Enables the discrepancy principle
-   * (docs/science.md G3).
+   * (docs/generalization.md G3).
    */
   'label_noise_sigma': (number);
 }

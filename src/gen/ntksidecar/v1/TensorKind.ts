@@ -20,7 +20,7 @@ export const TensorKind = {
   TENSOR_KIND_LOGITS: 'TENSOR_KIND_LOGITS',
   /**
    * Logits on the evaluation probe (RunStart.eval_probe), n_eval rows x C columns; row blocks. Forward-only: it
-   * costs the trainer one forward pass on a larger fixed subset (docs/science.md G4).
+   * costs the trainer one forward pass on a larger fixed subset (docs/generalization.md G4).
    */
   TENSOR_KIND_EVAL_LOGITS: 'TENSOR_KIND_EVAL_LOGITS',
 } as const;
@@ -50,7 +50,7 @@ export type TensorKind =
   | 4
   /**
    * Logits on the evaluation probe (RunStart.eval_probe), n_eval rows x C columns; row blocks. Forward-only: it
-   * costs the trainer one forward pass on a larger fixed subset (docs/science.md G4).
+   * costs the trainer one forward pass on a larger fixed subset (docs/generalization.md G4).
    */
   | 'TENSOR_KIND_EVAL_LOGITS'
   | 5
