@@ -25,6 +25,8 @@ REQUIREMENTS=(
   # clients/python (ntk_sidecar): the PyTorch adapter and its tests, the digits example's data.
   "py:torch python3-torch"
   "py:sklearn python3-sklearn"
+  # clients/python: the Optuna integration (ntk_sidecar.optuna) and its real-study test.
+  "py:optuna python3-optuna"
   # bench/stopping: Fashion-MNIST (idx files under /usr/share/datasets/fashion-mnist).
   "deb:dataset-fashion-mnist dataset-fashion-mnist"
   # test/deploy: promtool (check config/rules/metrics, test rules) and a real Prometheus for the end-to-end
