@@ -30,6 +30,8 @@ REASON_COHORT: Reason
 REASON_COLLECTING: Reason
 REASON_DIVERGED: Reason
 REASON_FEATURE_LEARNING: Reason
+REASON_GENERALIZATION_GAIN: Reason
+REASON_GENERALIZATION_SATURATED: Reason
 REASON_KESS_REACHED: Reason
 REASON_LARGE_PREDICTED_GAIN: Reason
 REASON_LOADED_PLATEAU: Reason
@@ -47,6 +49,7 @@ RUN_STATUS_UNSPECIFIED: RunStatus
 SKETCH_KIND_GAUSSIAN: SketchKind
 SKETCH_KIND_RADEMACHER: SketchKind
 SKETCH_KIND_UNSPECIFIED: SketchKind
+TENSOR_KIND_EVAL_LOGITS: TensorKind
 TENSOR_KIND_GRAM: TensorKind
 TENSOR_KIND_JACOBIAN: TensorKind
 TENSOR_KIND_LOGITS: TensorKind
@@ -153,20 +156,22 @@ class DetectorReport(_message.Message):
     def __init__(self, loss_spike: bool = ..., catapult_in_progress: bool = ..., catapult_confirmed: bool = ..., edge_of_stability: bool = ..., imminent_instability: bool = ..., progressive_sharpening: bool = ..., plateau: bool = ..., loaded_plateau: bool = ..., kernel_moving: bool = ..., kernel_frozen: bool = ..., regime: _Optional[str] = ..., catapult_events: _Optional[int] = ...) -> None: ...
 
 class DiagnosticsReport(_message.Message):
-    __slots__ = ["alignment", "detectors", "drift", "prediction", "residual", "stability"]
+    __slots__ = ["alignment", "detectors", "drift", "generalization", "prediction", "residual", "stability"]
     ALIGNMENT_FIELD_NUMBER: _ClassVar[int]
     DETECTORS_FIELD_NUMBER: _ClassVar[int]
     DRIFT_FIELD_NUMBER: _ClassVar[int]
+    GENERALIZATION_FIELD_NUMBER: _ClassVar[int]
     PREDICTION_FIELD_NUMBER: _ClassVar[int]
     RESIDUAL_FIELD_NUMBER: _ClassVar[int]
     STABILITY_FIELD_NUMBER: _ClassVar[int]
     alignment: AlignmentReport
     detectors: DetectorReport
     drift: DriftReport
+    generalization: GeneralizationReport
     prediction: PredictionReport
     residual: ResidualReport
     stability: StabilityReport
-    def __init__(self, stability: _Optional[_Union[StabilityReport, _Mapping]] = ..., drift: _Optional[_Union[DriftReport, _Mapping]] = ..., alignment: _Optional[_Union[AlignmentReport, _Mapping]] = ..., residual: _Optional[_Union[ResidualReport, _Mapping]] = ..., prediction: _Optional[_Union[PredictionReport, _Mapping]] = ..., detectors: _Optional[_Union[DetectorReport, _Mapping]] = ...) -> None: ...
+    def __init__(self, stability: _Optional[_Union[StabilityReport, _Mapping]] = ..., drift: _Optional[_Union[DriftReport, _Mapping]] = ..., alignment: _Optional[_Union[AlignmentReport, _Mapping]] = ..., residual: _Optional[_Union[ResidualReport, _Mapping]] = ..., prediction: _Optional[_Union[PredictionReport, _Mapping]] = ..., detectors: _Optional[_Union[DetectorReport, _Mapping]] = ..., generalization: _Optional[_Union[GeneralizationReport, _Mapping]] = ...) -> None: ...
 
 class DriftReport(_message.Message):
     __slots__ = ["comparable", "distance_init", "distance_prev", "relative_change_init", "sketch_floor", "subspace_overlap", "trace_ratio", "velocity_per_kstep"]
@@ -205,6 +210,42 @@ class EndRunResponse(_message.Message):
     last_decision: Decision
     run_id: str
     def __init__(self, run_id: _Optional[str] = ..., existed: bool = ..., last_decision: _Optional[_Union[Decision, _Mapping]] = ...) -> None: ...
+
+class EvalProbe(_message.Message):
+    __slots__ = ["held_out", "num_samples", "sample_ids_hash", "targets"]
+    HELD_OUT_FIELD_NUMBER: _ClassVar[int]
+    NUM_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_IDS_HASH_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    held_out: bool
+    num_samples: int
+    sample_ids_hash: str
+    targets: Tensor
+    def __init__(self, num_samples: _Optional[int] = ..., targets: _Optional[_Union[Tensor, _Mapping]] = ..., held_out: bool = ..., sample_ids_hash: _Optional[str] = ...) -> None: ...
+
+class GeneralizationReport(_message.Message):
+    __slots__ = ["coherence", "discrepancy", "eval_accuracy", "eval_changed", "eval_margin", "gcv_error", "held_out", "label_wave_step", "loo_accuracy", "loo_error"]
+    COHERENCE_FIELD_NUMBER: _ClassVar[int]
+    DISCREPANCY_FIELD_NUMBER: _ClassVar[int]
+    EVAL_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    EVAL_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    EVAL_MARGIN_FIELD_NUMBER: _ClassVar[int]
+    GCV_ERROR_FIELD_NUMBER: _ClassVar[int]
+    HELD_OUT_FIELD_NUMBER: _ClassVar[int]
+    LABEL_WAVE_STEP_FIELD_NUMBER: _ClassVar[int]
+    LOO_ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    LOO_ERROR_FIELD_NUMBER: _ClassVar[int]
+    coherence: float
+    discrepancy: float
+    eval_accuracy: float
+    eval_changed: float
+    eval_margin: float
+    gcv_error: float
+    held_out: bool
+    label_wave_step: float
+    loo_accuracy: float
+    loo_error: float
+    def __init__(self, loo_accuracy: _Optional[float] = ..., loo_error: _Optional[float] = ..., gcv_error: _Optional[float] = ..., coherence: _Optional[float] = ..., discrepancy: _Optional[float] = ..., eval_accuracy: _Optional[float] = ..., eval_margin: _Optional[float] = ..., eval_changed: _Optional[float] = ..., label_wave_step: _Optional[float] = ..., held_out: bool = ...) -> None: ...
 
 class GetRunRequest(_message.Message):
     __slots__ = ["run_id"]
@@ -382,7 +423,7 @@ class RunReport(_message.Message):
     def __init__(self, run_id: _Optional[str] = ..., job_id: _Optional[str] = ..., cohort: _Optional[str] = ..., rank: _Optional[int] = ..., state: _Optional[str] = ..., status: _Optional[_Union[RunStatus, str]] = ..., snapshots_accepted: _Optional[int] = ..., snapshots_rejected: _Optional[int] = ..., last_step: _Optional[int] = ..., latest: _Optional[_Union[SnapshotReport, _Mapping]] = ..., decision: _Optional[_Union[Decision, _Mapping]] = ..., decisions_by_reason: _Optional[_Mapping[str, int]] = ..., backend: _Optional[str] = ..., policy: _Optional[str] = ..., num_samples: _Optional[int] = ..., num_outputs: _Optional[int] = ..., last_train_loss: _Optional[float] = ..., recent_decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., would_stop_step: _Optional[float] = ..., compute_after_would_stop: _Optional[float] = ..., steps_after_would_stop: _Optional[float] = ...) -> None: ...
 
 class RunStart(_message.Message):
-    __slots__ = ["budget", "cohort", "job_id", "labels", "learning_rate", "loss", "optimizer", "param_count", "policy", "probe", "rank", "run_id", "sketch", "warmup_steps", "world_size"]
+    __slots__ = ["budget", "cohort", "eval_probe", "job_id", "label_noise_sigma", "labels", "learning_rate", "loss", "optimizer", "param_count", "policy", "probe", "rank", "run_id", "sketch", "train_set_size", "warmup_steps", "world_size"]
     class LabelsEntry(_message.Message):
         __slots__ = ["key", "value"]
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -392,8 +433,10 @@ class RunStart(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     BUDGET_FIELD_NUMBER: _ClassVar[int]
     COHORT_FIELD_NUMBER: _ClassVar[int]
+    EVAL_PROBE_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_NOISE_SIGMA_FIELD_NUMBER: _ClassVar[int]
     LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
     LOSS_FIELD_NUMBER: _ClassVar[int]
     OPTIMIZER_FIELD_NUMBER: _ClassVar[int]
@@ -403,11 +446,14 @@ class RunStart(_message.Message):
     RANK_FIELD_NUMBER: _ClassVar[int]
     RUN_ID_FIELD_NUMBER: _ClassVar[int]
     SKETCH_FIELD_NUMBER: _ClassVar[int]
+    TRAIN_SET_SIZE_FIELD_NUMBER: _ClassVar[int]
     WARMUP_STEPS_FIELD_NUMBER: _ClassVar[int]
     WORLD_SIZE_FIELD_NUMBER: _ClassVar[int]
     budget: Budget
     cohort: str
+    eval_probe: EvalProbe
     job_id: str
+    label_noise_sigma: float
     labels: _containers.ScalarMap[str, str]
     learning_rate: float
     loss: LossSpec
@@ -418,9 +464,10 @@ class RunStart(_message.Message):
     rank: int
     run_id: str
     sketch: SketchSpec
+    train_set_size: int
     warmup_steps: int
     world_size: int
-    def __init__(self, run_id: _Optional[str] = ..., job_id: _Optional[str] = ..., rank: _Optional[int] = ..., world_size: _Optional[int] = ..., cohort: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., probe: _Optional[_Union[ProbeSet, _Mapping]] = ..., loss: _Optional[_Union[LossSpec, _Mapping]] = ..., optimizer: _Optional[_Union[OptimizerSpec, _Mapping]] = ..., learning_rate: _Optional[float] = ..., param_count: _Optional[int] = ..., sketch: _Optional[_Union[SketchSpec, _Mapping]] = ..., policy: _Optional[str] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., warmup_steps: _Optional[int] = ...) -> None: ...
+    def __init__(self, run_id: _Optional[str] = ..., job_id: _Optional[str] = ..., rank: _Optional[int] = ..., world_size: _Optional[int] = ..., cohort: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., probe: _Optional[_Union[ProbeSet, _Mapping]] = ..., loss: _Optional[_Union[LossSpec, _Mapping]] = ..., optimizer: _Optional[_Union[OptimizerSpec, _Mapping]] = ..., learning_rate: _Optional[float] = ..., param_count: _Optional[int] = ..., sketch: _Optional[_Union[SketchSpec, _Mapping]] = ..., policy: _Optional[str] = ..., budget: _Optional[_Union[Budget, _Mapping]] = ..., warmup_steps: _Optional[int] = ..., train_set_size: _Optional[int] = ..., eval_probe: _Optional[_Union[EvalProbe, _Mapping]] = ..., label_noise_sigma: _Optional[float] = ...) -> None: ...
 
 class RunSummary(_message.Message):
     __slots__ = ["action", "cohort", "job_id", "last_step", "rank", "reason", "run_id", "state"]
