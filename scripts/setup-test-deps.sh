@@ -33,6 +33,10 @@ REQUIREMENTS=(
   # scrape; both binaries come from Debian's prometheus package.
   "bin:promtool prometheus"
   "bin:prometheus prometheus"
+  # test/cohort and bench/cohortStore.bench.ts: a real PostgreSQL 15 started per test in a temp dir with
+  # initdb/pg_ctl from /usr/lib/postgresql/15/bin (not on PATH; the cluster wrapper pg_ctlcluster is).
+  "bin:pg_ctlcluster postgresql"
+  "deb:postgresql-15 postgresql-15"
 )
 
 present() {
