@@ -14,9 +14,9 @@
  * Products big enough to amortize copying their panels into WebAssembly memory run the same 4×4 tiling as
  * f64x2 SIMD there (wasmGemm.ts; measured 3–6× this kernel from 64³ up, with the same summation order).
  */
-import { wasmGemm, wasmGemmSupported } from './wasmGemm.js';
+import { wasmGemm, wasmGemmSupported, type GemmMode } from './wasmGemm.js';
 
-export type GemmMode = 'set' | 'add' | 'sub';
+export type { GemmMode };
 
 const KC = 256;
 /**

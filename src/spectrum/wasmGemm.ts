@@ -11,7 +11,9 @@
  */
 import { GEMM_WASM_BASE64 } from './wasm/gemmWasm.js';
 import { WasmKernelModule, reserveWasmMemory, type WasmMemory } from '../wasmRuntime.js';
-import type { GemmMode } from './gemm.js';
+
+/** How the product A·B enters C (set, add, sub); declared in this leaf module and re-exported by gemm.ts (no import cycle). */
+export type GemmMode = 'set' | 'add' | 'sub';
 
 interface GemmExports {
   memory: WasmMemory;
