@@ -41,7 +41,9 @@ export interface DuplexCall {
   pause(): unknown;
   resume(): unknown;
   write(msg: SidecarMessage, cb?: () => void): boolean;
-  once(event: 'drain', fn: () => void): unknown;
+  once(event: 'drain' | 'cancelled' | 'close', fn: () => void): unknown;
+  once(event: 'error', fn: (err: Error) => void): unknown;
+  removeListener(event: 'drain' | 'cancelled' | 'close' | 'error', fn: (...args: never[]) => void): unknown;
   end(): unknown;
   emit(event: 'error', err: { code: number; details: string }): boolean;
 }
@@ -134,9 +136,36 @@ export class AttachSession {
     this.call.emit('error', { code: e.code, details: e.message });
   }
 
+  /**
+   * Writes one reply, waiting for 'drain' when the peer's window is full. The wait also ends when the call is
+   * cancelled, closed or errored, or the session is shut down (grpc-js never drains a dead call, issue 14 #1);
+   * the serve loop then sees `cancelled` and detaches the run.
+   */
   private async send(msg: SidecarMessage): Promise<void> {
     if (this.cancelled) return;
-    if (!this.call.write(msg)) await new Promise<void>((resolve) => this.call.once('drain', resolve));
+    if (this.call.write(msg)) return;
+    let waiting = true;
+    const drained = () => {
+      waiting = false;
+      this.notify();
+    };
+    const gone = () => {
+      this.cancelled = true;
+      this.inputDone = true;
+      drained();
+    };
+    this.call.once('drain', drained);
+    this.call.once('cancelled', gone);
+    this.call.once('close', gone);
+    this.call.once('error', gone);
+    try {
+      while (waiting && !this.cancelled) await new Promise<void>((resolve) => (this.wake = resolve));
+    } finally {
+      this.call.removeListener('drain', drained);
+      this.call.removeListener('cancelled', gone);
+      this.call.removeListener('close', gone);
+      this.call.removeListener('error', gone);
+    }
   }
 
   private async handle(msg: TrainerMessage__Output): Promise<void> {
