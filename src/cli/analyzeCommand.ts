@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createGramBackend, KernelAccumulator, traceKernel } from '../kernel/index.js';
-import { summarizeSpectrum } from '../spectrum/index.js';
+import { DEFAULT_EXACT_MAX } from '../spectrum/summarizeSpectrum.js';
+import { analyzeKernelSnapshot } from '../analysis/analyzeKernelSnapshot.js';
+import { sourceEpsilon } from '../kernel/sourceEpsilon.js';
 import type { SpectrumSummary } from '../spectrum/index.js';
 import { parseNpy } from './npy.js';
 import type { NpyArray } from './npy.js';
@@ -294,14 +296,12 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     reduction = 'trace';
   }
 
-  const epsSrc = opts.epsSrc ?? { float64: 0, float32: 1e-6, float16: 1e-3 }[arr.dtype];
   const t0 = performance.now();
   let k: Float64Array;
   let size: number;
   let backendName = 'none (Gram input)';
   let backendNote: string | undefined;
   let columns = 0;
-  let effectiveEps = epsSrc;
   if (kind === 'gram') {
     size = rows;
     k = symmetrized(data, rows);
@@ -330,18 +330,24 @@ async function analyze(opts: AnalyzeOptions, err: NodeJS.WritableStream): Promis
     } finally {
       backend.dispose();
     }
-    // gpu.js and wasm-simd-f32 multiply in float32 even for float64 input (docs/design.md §6); wasm-simd-f64 does not.
-    if (opts.epsSrc === undefined && (backendName.startsWith('gpujs') || backendName.endsWith('f32'))) effectiveEps = Math.max(effectiveEps, 1e-6);
   }
+  const effectiveEps = opts.epsSrc ?? sourceEpsilon(arr.dtype === 'float64' ? 'f64' : arr.dtype === 'float32' ? 'f32' : 'f16', kind === 'gram' ? undefined : backendName);
   const t1 = performance.now();
-  // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3); the
-  // spectrum module takes outputs = 1 for a traced kernel.
-  const summary = summarizeSpectrum(k, size, {
-    samples,
-    outputs: reduction === 'trace' ? 1 : outputs,
-    epsSrc: effectiveEps,
-    topK: Math.max(opts.top, 64),
-  });
+  // The same analysis as the server's worker (spectra only: a file has no run to give dynamics context).
+  const [summary] = analyzeKernelSnapshot(
+    {
+      kernel: k,
+      size,
+      samples,
+      outputs,
+      reduction,
+      source: kind,
+      epsSrc: effectiveEps,
+      exactMax: DEFAULT_EXACT_MAX,
+      topK: Math.max(opts.top, 64),
+    },
+    {},
+  ).spectra;
   const t2 = performance.now();
   return {
     file: opts.file,

@@ -24,6 +24,8 @@ export interface ProbeShape {
   samples: number;
   outputs: number;
   sketchDim?: number;
+  /** n_eval of RunStart.eval_probe; 0/absent: no evaluation probe, TENSOR_KIND_EVAL_LOGITS is refused. */
+  evalSamples?: number;
 }
 
 export interface IngestLimits {
@@ -75,6 +77,7 @@ const KINDS: readonly TensorKind__Output[] = [
   'TENSOR_KIND_SKETCH',
   'TENSOR_KIND_GRAM',
   'TENSOR_KIND_LOGITS',
+  'TENSOR_KIND_EVAL_LOGITS',
 ];
 const DTYPES: readonly DType__Output[] = ['DTYPE_F32', 'DTYPE_F64', 'DTYPE_F16', 'DTYPE_BF16'];
 
@@ -151,7 +154,7 @@ export class SnapshotAssembler {
       if (!KINDS.includes(kind)) {
         throw snapshotError(
           Code.INVALID_ARGUMENT,
-          `${where} has tensor kind ${String(kind)}; use TENSOR_KIND_JACOBIAN, _SKETCH, _GRAM or _LOGITS`,
+          `${where} has tensor kind ${String(kind)}; use TENSOR_KIND_JACOBIAN, _SKETCH, _GRAM, _LOGITS or _EVAL_LOGITS`,
         );
       }
       if (this.byKind.has(kind)) {
@@ -204,6 +207,13 @@ export class SnapshotAssembler {
           layout = 'rows';
           break;
         }
+        case 'TENSOR_KIND_EVAL_LOGITS':
+          if (!probe.evalSamples) {
+            throw snapshotError(Code.INVALID_ARGUMENT, `${where} sends TENSOR_KIND_EVAL_LOGITS but the run declared no RunStart.eval_probe; declare it at RunStart`);
+          }
+          if (rows !== probe.evalSamples || cols !== c) throw shapeError(`n_eval×C = ${probe.evalSamples}×${c} (RunStart.eval_probe)`);
+          layout = 'rows';
+          break;
         default: // TENSOR_KIND_LOGITS
           if (rows !== n || cols !== c) throw shapeError(`n×C = ${n}×${c}`);
           layout = 'rows';

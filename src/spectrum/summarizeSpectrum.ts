@@ -67,13 +67,16 @@ export interface SpectrumSummary {
 }
 
 const EPS = 2 ** -52;
+/** Largest order solved exactly by default; beyond it, Lanczos for the top pairs. */
+export const DEFAULT_EXACT_MAX = 2048;
+
 /** Exact-path residual guard: this many top pairs (n² flops each). */
 const EXACT_RESIDUAL_PAIRS = 10;
 
 export function summarizeSpectrum(k: Float64Array, size: number, opts: SpectrumOptions): SpectrumSummary {
   validate(k, size, opts);
   const epsSrc = opts.epsSrc ?? 0;
-  const exactMax = opts.exactMax ?? 2048;
+  const exactMax = opts.exactMax ?? DEFAULT_EXACT_MAX;
   const wantVectors = opts.vectors === true;
 
   // Exact matrix invariants (A2/A4); also rejects non-finite entries with their position.
@@ -184,7 +187,7 @@ function validate(k: Float64Array, size: number, opts: SpectrumOptions): void {
   if (!Number.isInteger(opts.outputs) || opts.outputs < 1) throw bad(`outputs must be a positive integer, got ${opts.outputs}`);
   const eps = opts.epsSrc ?? 0;
   if (!(eps >= 0 && eps < 1)) throw bad(`epsSrc must be in [0, 1), got ${eps}`);
-  const em = opts.exactMax ?? 2048;
+  const em = opts.exactMax ?? DEFAULT_EXACT_MAX;
   if (!Number.isInteger(em) || em < 0) throw bad(`exactMax must be a non-negative integer, got ${em}`);
   const tk = opts.topK ?? 64;
   if (!Number.isInteger(tk) || tk < 1) throw bad(`topK must be a positive integer, got ${tk}`);

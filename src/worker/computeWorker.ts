@@ -7,18 +7,19 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Code, SidecarError } from '../errors.js';
 import { decodeTensor } from '../ingest/decodeTensor.js';
-import { createGramBackend, KernelAccumulator, reduceToTraced, symmetrizeGram, type GramBackend } from '../kernel/index.js';
-import { summarizeSpectrum } from '../spectrum/summarizeSpectrum.js';
-import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
-import type { AnalysisContext, KernelSpectrum, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
-import type { SnapshotDiagnostics } from '../analysis/types.js';
-import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from '../analysis/analyzeSnapshot.js';
+import { createGramBackend, KernelAccumulator, symmetrizeGram, type GramBackend } from '../kernel/index.js';
+import { precisionOfDType, sourceEpsilon } from '../kernel/sourceEpsilon.js';
+import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
+import type { AnalysisContext, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
+import type { AnalysisHistory } from '../analysis/analyzeSnapshot.js';
+import { analyzeKernelSnapshot, type KernelSnapshotInput } from '../analysis/analyzeKernelSnapshot.js';
 
 interface Pending {
   plan: SnapshotPlan;
   accumulator?: KernelAccumulator;
   gram?: Float64Array;
   logits?: Float64Array;
+  evalLogits?: Float64Array;
   accumulateSeconds: number;
 }
 
@@ -30,17 +31,11 @@ const pending = new Map<string, Pending>();
 const histories = new Map<string, AnalysisHistory>();
 let backend: GramBackend;
 
-/** docs/science.md A0: ε_src by the precision the numbers travelled in. */
-function epsSrc(dtype: DType__Output): number {
-  if (dtype === 'DTYPE_F64') return 0;
-  if (dtype === 'DTYPE_F32') return 1e-6;
-  return 1e-3;
-}
-
-function allFinite(a: Float64Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
-}
+const SOURCES: Partial<Record<TensorKind__Output, KernelSnapshotInput['source']>> = {
+  TENSOR_KIND_JACOBIAN: 'jacobian',
+  TENSOR_KIND_SKETCH: 'sketch',
+  TENSOR_KIND_GRAM: 'gram',
+};
 
 function begin(run: string, plan: SnapshotPlan): void {
   const p: Pending = { plan, accumulateSeconds: 0 };
@@ -51,6 +46,7 @@ function begin(run: string, plan: SnapshotPlan): void {
     p.gram = new Float64Array(k.rows * k.cols);
   }
   if (plan.logits) p.logits = new Float64Array(plan.logits.rows * plan.logits.cols);
+  if (plan.evalLogits) p.evalLogits = new Float64Array(plan.evalLogits.rows * plan.evalLogits.cols);
   pending.set(run, p);
 }
 
@@ -69,6 +65,9 @@ async function chunk(run: string, req: Extract<WorkerRequest, { op: 'chunk' }>['
       break;
     case 'TENSOR_KIND_LOGITS':
       p.logits!.set(values, req.offset * req.cols);
+      break;
+    case 'TENSOR_KIND_EVAL_LOGITS':
+      p.evalLogits!.set(values, req.offset * req.cols);
       break;
     default:
       throw new SidecarError(Code.INVALID_ARGUMENT, `tensor kind ${req.kind} carries no data`);
@@ -91,59 +90,34 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
     kernel = p.gram;
     symmetrizeGram(kernel, size);
   }
-  const finite = (!kernel || allFinite(kernel)) && (!p.logits || allFinite(p.logits));
-  const spectra: KernelSpectrum[] = [];
   const t0 = performance.now();
-  let diagnostics: SnapshotDiagnostics = { snapshotId: context.snapshotId, step: context.step, trainLoss: context.trainLoss };
-  let analysisError: string | undefined;
-  if (kernel && finite) {
-    const eps = epsSrc(plan.kernel!.dtype);
-    const common = { samples: plan.samples, epsSrc: eps, exactMax: plan.exactMax, topK: plan.topK, vectors: true };
-    const fullKernel = plan.reduction === 'full';
-    const head: AnalyzedKernel = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? plan.outputs : 1 }) };
-    spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
-    let traced: AnalyzedKernel | undefined = fullKernel ? (plan.outputs === 1 ? head : undefined) : head;
-    // docs/science.md A1: export the traced kernel too when C > 1 and the full one is small enough.
-    if (fullKernel && plan.outputs > 1 && size <= plan.exactMax) {
-      const reduced = reduceToTraced(kernel, plan.samples, plan.outputs);
-      traced = { kernel: reduced, size: plan.samples, spectrum: summarizeSpectrum(reduced, plan.samples, { ...common, outputs: 1 }) };
-      spectra.push({ kernel: 'traced', ...traced.spectrum });
-    }
-    const kind = plan.kernel!.kind;
-    // Diagnostics must never cost the snapshot: a failing analysis is reported, the spectrum still counts.
-    try {
-      const analyzed = analyzeSnapshot(
-        {
-          setup: context.setup,
-          snapshotId: context.snapshotId,
-          step: context.step,
-          trainLoss: context.trainLoss,
-          learningRate: context.learningRate,
-          source: kind === 'TENSOR_KIND_SKETCH' ? 'sketch' : kind === 'TENSOR_KIND_GRAM' ? 'gram' : 'jacobian',
-          full: fullKernel ? head : undefined,
-          traced,
-          preconditioned: context.preconditioned,
-          logits: p.logits,
-          targets: context.targets,
-          observed: context.observed,
-          kess: context.kess,
-        },
-        histories.get(run) ?? {},
-      );
-      histories.set(run, analyzed.history);
-      diagnostics = analyzed.diagnostics;
-    } catch (err) {
-      analysisError = err instanceof Error ? err.message : String(err);
-    }
-    // Eigenvectors stay in the worker (the history holds them); only eigenvalues cross to the event loop.
-    for (const s of spectra) delete s.vectors;
-  }
+  const result = analyzeKernelSnapshot(
+    {
+      kernel,
+      size,
+      samples: plan.samples,
+      outputs: plan.outputs,
+      reduction: plan.reduction,
+      source: (plan.kernel && SOURCES[plan.kernel.kind]) ?? 'jacobian',
+      epsSrc: plan.kernel ? sourceEpsilon(precisionOfDType(plan.kernel.dtype), p.accumulator ? backend.name : undefined) : 0,
+      exactMax: plan.exactMax,
+      topK: plan.topK,
+      logits: p.logits,
+      evalLogits: p.evalLogits,
+      context,
+    },
+    histories.get(run) ?? {},
+  );
+  histories.set(run, result.history);
+  // Eigenvectors stay in the worker (the history holds them); only eigenvalues cross to the event loop.
+  for (const s of result.spectra) delete s.vectors;
   return {
-    spectra,
-    diagnostics,
-    analysisError,
+    spectra: result.spectra,
+    diagnostics: result.diagnostics!,
+    analysisError: result.analysisError,
     logits: p.logits,
-    finite,
+    kernel: plan.record && kernel ? { data: kernel, size } : undefined,
+    finite: result.finite,
     accumulateSeconds: p.accumulateSeconds,
     spectrumSeconds: (performance.now() - t0) / 1000,
   };

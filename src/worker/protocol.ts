@@ -3,8 +3,8 @@ import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
 import type { AcceptedChunk } from '../ingest/snapshotAssembler.js';
 import type { BackendKind } from '../kernel/gramBackend.js';
-import type { SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
-import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
+import type { AnalysisContext, KernelSpectrum } from '../analysis/analyzeKernelSnapshot.js';
 
 export interface SnapshotPlan {
   samples: number;
@@ -13,33 +13,17 @@ export interface SnapshotPlan {
   /** The one kernel-bearing tensor of the snapshot, if any, and the logits, if sent. */
   kernel?: { kind: TensorKind__Output; dtype: DType__Output; rows: number; cols: number };
   logits?: { dtype: DType__Output; rows: number; cols: number };
+  evalLogits?: { dtype: DType__Output; rows: number; cols: number };
   exactMax: number;
   topK: number;
+  /** Return the assembled kernel with the analysis (the run is recorded). */
+  record?: boolean;
 }
 
 /** A validated chunk (ingest's AcceptedChunk); `data` is an owned copy whose buffer is transferred to the worker. */
 export type ChunkWork = Omit<AcceptedChunk, 'layout'>;
 
-export interface KernelSpectrum extends SpectrumSummary {
-  kernel: 'full' | 'traced';
-}
-
-/** What the worker needs besides the tensors to analyse a snapshot (docs/science.md A5–A12). */
-export interface AnalysisContext {
-  setup: RunSetup;
-  snapshotId: number;
-  step: number;
-  trainLoss: number;
-  learningRate: number;
-  /** n×C targets (one-hot for classification), when the run sent them. */
-  targets?: Float64Array;
-  /** Every observed loss of the run so far (snapshots and scalars), oldest first. */
-  observed: Array<{ step: number; loss: number; spike?: boolean }>;
-  /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
-  preconditioned: boolean;
-  /** KESS settings of the run's policy (docs/science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
-  kess: { rho: number; eps: number; price?: number; horizonFraction: number; budgetStep?: number };
-}
+export type { AnalysisContext, KernelSpectrum } from '../analysis/analyzeKernelSnapshot.js';
 
 export interface SnapshotAnalysis {
   spectra: KernelSpectrum[];
@@ -48,6 +32,8 @@ export interface SnapshotAnalysis {
   analysisError?: string;
   /** n×C logits (row-major float64), when sent. */
   logits?: Float64Array;
+  /** The assembled kernel, returned only when the plan asks for it (recording, docs/design.md §4). */
+  kernel?: { data: Float64Array; size: number };
   /** false when any tensor held NaN or Inf; spectra are then empty. */
   finite: boolean;
   accumulateSeconds: number;

@@ -1,0 +1,104 @@
+/**
+ * One snapshot, from its assembled kernel and logits to spectra and diagnostics (docs/science.md A1–A12). Pure:
+ * the compute worker, the `analyze` CLI and `replay` all call it, so a recorded run replays to the same numbers.
+ */
+import { reduceToTraced } from '../kernel/reduceToTraced.js';
+import { summarizeSpectrum, type SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
+import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from './analyzeSnapshot.js';
+import type { KernelState } from './kernelDrift.js';
+import type { PredictionInput } from './predictionDiagnostics.js';
+import type { RunSetup, SnapshotDiagnostics } from './types.js';
+
+export interface KernelSpectrum extends SpectrumSummary {
+  kernel: 'full' | 'traced';
+}
+
+/** What the analysis needs besides the tensors (docs/science.md A5–A12); built by snapshotContext(). */
+export interface AnalysisContext {
+  setup: RunSetup;
+  snapshotId: number;
+  step: number;
+  trainLoss: number;
+  learningRate: number;
+  /** n×C targets (one-hot for classification), when the run sent them. */
+  targets?: Float64Array;
+  /** Every observed loss of the run so far (snapshots and scalars), oldest first. */
+  observed: PredictionInput['observed'];
+  /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
+  preconditioned: boolean;
+  /** KESS settings of the run's policy (docs/science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
+  kess: PredictionInput['kess'];
+}
+
+export interface KernelSnapshotInput {
+  /** The assembled kernel, row-major float64 (N×N for FULL, n×n for TRACE); absent for logits-only snapshots. */
+  kernel?: Float64Array;
+  size: number;
+  samples: number;
+  outputs: number;
+  reduction: 'full' | 'trace';
+  source: KernelState['source'];
+  /** docs/science.md A0 (sourceEpsilon). */
+  epsSrc: number;
+  exactMax: number;
+  topK: number;
+  logits?: Float64Array;
+  /** n_eval×C logits on the evaluation probe (docs/generalization.md G4). */
+  evalLogits?: Float64Array;
+  /** Absent = spectra only (the CLI); present = the training-dynamics diagnostics too. */
+  context?: AnalysisContext;
+}
+
+export interface KernelSnapshotResult {
+  spectra: KernelSpectrum[];
+  /** Absent without a context. */
+  diagnostics?: SnapshotDiagnostics;
+  /** Why the diagnostics failed, when they did: the snapshot and its spectrum still count. */
+  analysisError?: string;
+  /** false when the kernel or logits held NaN or Inf; spectra are then empty. */
+  finite: boolean;
+  history: AnalysisHistory;
+}
+
+function allFinite(a: Float64Array | undefined): boolean {
+  if (!a) return true;
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+export function analyzeKernelSnapshot(input: KernelSnapshotInput, history: AnalysisHistory): KernelSnapshotResult {
+  const { kernel, size, context } = input;
+  const finite = allFinite(kernel) && allFinite(input.logits) && allFinite(input.evalLogits);
+  let diagnostics: SnapshotDiagnostics | undefined = context && { snapshotId: context.snapshotId, step: context.step, trainLoss: context.trainLoss };
+  const spectra: KernelSpectrum[] = [];
+  if (!kernel || !finite) return { spectra, diagnostics, finite, history };
+
+  const common = { samples: input.samples, epsSrc: input.epsSrc, exactMax: input.exactMax, topK: input.topK, vectors: context !== undefined };
+  const fullKernel = input.reduction === 'full';
+  // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3).
+  const head: AnalyzedKernel = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? input.outputs : 1 }) };
+  spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
+  let traced: AnalyzedKernel | undefined = fullKernel ? (input.outputs === 1 ? head : undefined) : head;
+  // docs/science.md A1: the traced kernel too when C > 1 and the full one is small enough.
+  if (fullKernel && input.outputs > 1 && size <= input.exactMax) {
+    const reduced = reduceToTraced(kernel, input.samples, input.outputs);
+    traced = { kernel: reduced, size: input.samples, spectrum: summarizeSpectrum(reduced, input.samples, { ...common, outputs: 1 }) };
+    spectra.push({ kernel: 'traced', ...traced.spectrum });
+  }
+  let analysisError: string | undefined;
+  let next = history;
+  if (context) {
+    // Diagnostics must never cost the snapshot: a failing analysis is reported, the spectrum still counts.
+    try {
+      const analyzed = analyzeSnapshot(
+        { ...context, source: input.source, full: fullKernel ? head : undefined, traced, logits: input.logits },
+        history,
+      );
+      next = analyzed.history;
+      diagnostics = analyzed.diagnostics;
+    } catch (err) {
+      analysisError = err instanceof Error ? err.message : String(err);
+    }
+  }
+  return { spectra, diagnostics, analysisError, finite, history: next };
+}
