@@ -4,7 +4,7 @@
  * For fixed b the model is linear in (L_∞, A): a two-variable non-negative least squares solved exactly (interior
  * or one of the two edges); b is found by a log-grid scan then golden section on ln b.
  */
-import { scanGoldenMinimum } from './scanGoldenMinimum.js';
+import { rSquared, scanGoldenMinimum } from './scanGoldenMinimum.js';
 import type { LossCurve } from './kess.js';
 
 export interface PowerLawLossFit {
@@ -117,11 +117,6 @@ export function fitPowerLawLoss(points: ReadonlyArray<{ step: number; loss: numb
   const hi = Math.log(bHi);
   const lnB = scanGoldenMinimum((v) => solve(v).sse, lo, hi, B_SCAN, LN_B_TOL).x;
   const fit = solve(lnB);
-  let my = 0;
-  for (let i = 0; i < m; i++) my += y[i];
-  my /= m;
-  let sst = 0;
-  for (let i = 0; i < m; i++) sst += (y[i] - my) ** 2;
   const bHat = Math.exp(lnB);
   const { Linf, A } = fit;
   return {
@@ -129,7 +124,7 @@ export function fitPowerLawLoss(points: ReadonlyArray<{ step: number; loss: numb
     A,
     b: bHat,
     offset,
-    r2: sst > 0 ? 1 - fit.sse / sst : fit.sse === 0 ? 1 : 0,
+    r2: rSquared(fit.sse, y),
     points: m,
     curve: {
       loss: (s: number) => (s + offset > 0 ? Linf + A * (s + offset) ** -bHat : Infinity),

@@ -2,7 +2,7 @@
  * Mapping NTK time to network steps (docs/science.md A11): τ(s) = a·Σ_{s_a ≤ s' < s} η_eff(s'), with the scale â
  * fitted on the observed losses since the anchor.
  */
-import { scanGoldenMinimum } from './scanGoldenMinimum.js';
+import { rSquared, scanGoldenMinimum } from './scanGoldenMinimum.js';
 import type { OptimizerKind } from './types.js';
 
 /** Fewer usable points than this since the anchor and the scale is not fitted (docs/science.md A11). */
@@ -146,12 +146,7 @@ export function fitTimeScale(points: ReadonlyArray<{ step: number; loss: number 
   const lo = Math.log(aLo);
   const hi = Math.log(aHi);
   const { x: lnA, value: fit } = scanGoldenMinimum(sse, lo, hi, SCAN_POINTS, LN_A_TOL);
-  let mean = 0;
-  for (const v of lnObs) mean += v;
-  mean /= lnObs.length;
-  let sst = 0;
-  for (const v of lnObs) sst += (v - mean) ** 2;
-  // Flat observations: R² is 1 if the prediction is flat too (numerically), else 0.
-  const r2 = sst > 0 ? 1 - fit / sst : fit <= 1e-24 ? 1 : 0;
+  // An exact fit (kernel regime, noise-free) has R² = 1 even on a flat window (issue 11, docs/science.md A11).
+  const r2 = rSquared(fit, lnObs);
   return { a: Math.exp(lnA), r2, fitted: true, points: steps.length, sse: fit };
 }

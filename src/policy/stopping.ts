@@ -122,7 +122,9 @@ function chooseCurve(input: StoppingInput, cfg: StoppingConfig, horizon: number)
   let why: string | undefined;
   if (!p) why = 'no kernel prediction';
   else if (!p.valid) why = 'kernel model marked invalid';
-  else if (!(p.timeR2 >= cfg.timeR2Min)) why = `R²_time ${fmt(p.timeR2)} < ${cfg.timeR2Min}`;
+  // NaN R²_time = no fit yet (< 5 losses since the previous anchor): the prediction runs at the A11 default scale and
+  // its own `valid` already says whether that is allowed (η_eff known). Only a measured R² below the gate rejects it.
+  else if (p.timeR2 < cfg.timeR2Min) why = `R²_time ${fmt(p.timeR2)} < ${cfg.timeR2Min}`;
   else if (gLin === undefined) why = 'linearization gap not measured';
   else if (gLin > cfg.validGap) why = `g_lin ${fmt(gLin)} > ${cfg.validGap}`;
   else if (input.flags.edgeOfStability) why = 'edge of stability';

@@ -117,8 +117,12 @@ export function fitDecay(values: ArrayLike<number>, lo: number, hi: number, opts
     sse += r * r;
     if (Math.abs(r) > maxRes) maxRes = Math.abs(r);
   }
-  // A perfectly flat spectrum (syy = 0) is fitted exactly: R² = 1 by convention.
-  const r2 = syy > 0 ? 1 - sse / syy : 1;
+  // Sums below the rounding floor count as 0 (issue 11): an exact fit, flat spectrum included, has R² = 1, not
+  // 0/0 or the ratio of two rounding errors. OLS has SSE ≤ S_yy, so a flat series is always fitted exactly.
+  let scale = 1;
+  for (let t = 0; t < m; t++) scale = Math.max(scale, Math.abs(ys[t]));
+  const floor = m * (1e-12 * scale) ** 2;
+  const r2 = sse <= floor || syy <= floor ? 1 : 1 - sse / syy;
   const fit: DecayFit = { exponent: -slope, intercept, r2, maxAbsResidual: maxRes, lo, hi, points: m };
   if (opts.theilSen) fit.theilSen = -theilSenSlope(xs, ys);
   return fit;

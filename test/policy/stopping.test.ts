@@ -150,6 +150,19 @@ describe('A14 chain on a lazy kernel-regime run', () => {
     expect(eos.at(-1)!.verdict.detail).toMatch(/observed curve \(edge of stability\)/);
   });
 
+  it('decides on a valid prediction whose R²_time is not measured yet (NaN: the A11 default scale), issue 11', () => {
+    // Snapshots every step leave < 5 losses after each anchor, so â is the default and R²_time NaN; the prediction
+    // module marks it valid (η_eff known). The old gate `!(R² ≥ 0.8)` sent it to the observed curve, which here would
+    // never stop (farKess).
+    const farKess: ObservedKess = (losses) => ({ kessStep: 1e9, lossNow: losses[losses.length - 1].loss });
+    const nan = run(lazyRun(every5, (s) => ({ prediction: { valid: true, timeScale: 1, timeR2: NaN, kess: { K2: K2_A }, lossAtHorizon: lossA(1.2 * s), gain: {} } })), { observedKess: farKess });
+    expect(nan.find((p) => p.verdict.action === 'ACTION_STOP')!.step).toBe(45);
+    expect(nan.find((p) => p.step === 25)!.verdict.evidence).toMatchObject({ predicted_curve: 1 });
+    // A prediction marked invalid still falls back, NaN or not.
+    const invalid = run(lazyRun(every5, () => ({ prediction: { valid: false, timeScale: 1, timeR2: NaN, kess: { K2: K2_A }, gain: {} } })), { observedKess: farKess });
+    expect(invalid.at(-1)!.verdict).toMatchObject({ reason: 'REASON_BEFORE_KESS', evidence: { predicted_curve: 0 } });
+  });
+
   it('keeps going while the gain per step is above the price', () => {
     // g(40) ≈ 4.3e-4 per step (fast mode still decaying); the slow mode alone gives ≈ 1.6e-4.
     const price = 2e-4;
