@@ -143,5 +143,24 @@ class LimitsTest(unittest.TestCase):
             sidecar.server.stop(0)
 
 
+class InvalidSnapshotTest(unittest.TestCase):
+    def test_a_snapshot_that_does_not_fit_the_run_is_dropped_at_submit_and_logged_once(self) -> None:
+        spec = RunSpec(run_id="shapes", num_samples=4, num_outputs=2, eval_samples=10)
+        client = SidecarClient(f"127.0.0.1:{support.free_port()}", spec, start=False)
+        good = Snapshot(step=1, train_loss=1.0, tensors=[TensorData.dense("logits", np.zeros((4, 2))),
+                                                         TensorData.dense("eval_logits", np.zeros((10, 2)))])
+        bad = Snapshot(step=2, train_loss=1.0, tensors=[TensorData.dense("eval_logits", np.zeros((9, 2)))])
+        with support.LogCapture() as logs:
+            client.submit(good)
+            client.submit(bad)
+            client.submit(bad)  # never raises into the training loop
+        self.assertEqual([item.payload.step for item in client._queue if item.kind == "snapshot"], [1])
+        self.assertEqual((client.stats.snapshots_submitted, client.stats.snapshots_invalid), (3, 2))
+        errors = logs.messages(logging.ERROR)
+        self.assertEqual(len(errors), 1, errors)
+        self.assertIn("eval logits are 9 x 2; the evaluation probe is n_eval x C = 10 x 2", errors[0])
+        client.close(timeout=0.1)
+
+
 if __name__ == "__main__":
     unittest.main()

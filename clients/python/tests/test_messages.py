@@ -123,5 +123,102 @@ class SnapshotMessagesTest(unittest.TestCase):
             RunSpec(run_id="x", num_samples=0)
 
 
+class GeneralisationInputsTest(unittest.TestCase):
+    """RunStart.train_set_size, EvalProbe and label_noise_sigma; TENSOR_KIND_EVAL_LOGITS (issue 11 item 2), all
+    decoded back from the serialized bytes."""
+
+    @staticmethod
+    def wire(msg):
+        return pb.TrainerMessage.FromString(msg.SerializeToString())
+
+    def test_run_start_carries_m_eval_probe_and_sigma(self) -> None:
+        labels = np.array([3, 0, 9, 9, 1, 2, 0])
+        spec = RunSpec(run_id="g", num_samples=4, num_outputs=10, train_set_size=1437, eval_targets=labels,
+                       eval_sample_ids_hash="abc", label_noise_sigma=0.25)
+        self.assertEqual(spec.eval_samples, 7)  # taken from the labels
+        s = self.wire(run_start(spec)).start
+        self.assertEqual((s.train_set_size, s.label_noise_sigma), (1437, 0.25))
+        self.assertTrue(s.HasField("eval_probe"))
+        e = s.eval_probe
+        self.assertEqual((e.num_samples, e.held_out, e.sample_ids_hash), (7, False, "abc"))
+        self.assertEqual((e.targets.dtype, list(e.targets.shape)), (pb.DTYPE_F32, [7]))
+        np.testing.assert_array_equal(decode(e.targets.data, "f32", (7,)), labels)
+        # Regression targets n_eval x C, held out; no M, no σ.
+        y = np.linspace(-1, 1, 6).reshape(3, 2)
+        s = self.wire(run_start(RunSpec(run_id="h", num_samples=2, num_outputs=2, eval_targets=y,
+                                        eval_held_out=True))).start
+        self.assertEqual((s.train_set_size, s.label_noise_sigma), (0, 0.0))
+        self.assertEqual((s.eval_probe.num_samples, s.eval_probe.held_out, list(s.eval_probe.targets.shape)),
+                         (3, True, [3, 2]))
+        np.testing.assert_array_equal(decode(s.eval_probe.targets.data, "f32", (3, 2)), y.astype(np.float32))
+        # An eval probe without labels (the sidecar then reads margins and prediction changes only).
+        s = self.wire(run_start(RunSpec(run_id="i", num_samples=2, num_outputs=3, eval_samples=512))).start
+        self.assertEqual((s.eval_probe.num_samples, s.eval_probe.HasField("targets")), (512, False))
+        # No evaluation probe: the field is absent.
+        self.assertFalse(self.wire(run_start(RunSpec(run_id="j", num_samples=2))).start.HasField("eval_probe"))
+
+    def test_eval_logits_travel_as_row_blocks(self) -> None:
+        rng = np.random.default_rng(5)
+        logits, ev = rng.standard_normal((4, 3)), rng.standard_normal((50, 3))
+        gram = rng.standard_normal((12, 12))
+        snap = Snapshot(step=3, train_loss=0.5, tensors=[
+            TensorData.dense("gram", gram @ gram.T, "f64"), TensorData.dense("logits", logits),
+            TensorData.dense("eval_logits", ev)])
+        spec = RunSpec(run_id="e", num_samples=4, num_outputs=3, eval_samples=50)
+        spec.check_snapshot(snap)
+        msgs = [self.wire(m) for m in snapshot_messages(snap, 2, max_chunk_bytes=120)]
+        header, dense, seen = reassemble(msgs, None)
+        self.assertEqual([(t.tensor, t.dtype, t.rows, t.cols) for t in header.tensors],
+                         [(pb.TENSOR_KIND_GRAM, pb.DTYPE_F64, 12, 12), (pb.TENSOR_KIND_LOGITS, pb.DTYPE_F32, 4, 3),
+                          (pb.TENSOR_KIND_EVAL_LOGITS, pb.DTYPE_F32, 50, 3)])
+        np.testing.assert_array_equal(dense[pb.TENSOR_KIND_EVAL_LOGITS], round_trip(ev, "f32"))
+        np.testing.assert_array_equal(seen[pb.TENSOR_KIND_EVAL_LOGITS], np.ones(50, int))
+        # 12 bytes per row, 120-byte chunks: 10 whole rows each.
+        ev_chunks = [m.chunk for m in msgs[1:-1] if m.chunk.tensor == pb.TENSOR_KIND_EVAL_LOGITS]
+        self.assertEqual([(c.offset, c.rows, c.cols) for c in ev_chunks], [(a, 10, 3) for a in range(0, 50, 10)])
+        # Eval logits are not a kernel source: a snapshot may carry them with only the logits, or alone.
+        Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense("eval_logits", ev)])
+
+    def test_validation_errors_name_the_shapes(self) -> None:
+        with self.assertRaisesRegex(ValueError, r"eval_targets has shape \(5,\); expected \(6,\)"):
+            RunSpec(run_id="x", num_samples=2, num_outputs=3, eval_samples=6, eval_targets=np.zeros(5))
+        with self.assertRaisesRegex(ValueError, r"eval_targets has shape \(6, 2\); expected \(6,\) class labels "
+                                                r"or \(6, 3\)"):
+            RunSpec(run_id="x", num_samples=2, num_outputs=3, eval_targets=np.zeros((6, 2)))
+        with self.assertRaisesRegex(ValueError, r"integers in \[0, 3\)"):
+            RunSpec(run_id="x", num_samples=2, num_outputs=3, eval_targets=np.array([0, 1, 3]))
+        with self.assertRaisesRegex(ValueError, r"targets has shape \(3,\); expected \(2,\)"):
+            RunSpec(run_id="x", num_samples=2, num_outputs=3, targets=np.array([0, 1, 2]))
+        with self.assertRaisesRegex(ValueError, "n = 200 > train_set_size M = 100"):
+            RunSpec(run_id="x", num_samples=200, train_set_size=100)
+        with self.assertRaisesRegex(ValueError, "n_eval = 2048 > train_set_size M = 1437"):
+            RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_samples=2048)
+        RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_samples=2048, eval_held_out=True)
+        with self.assertRaisesRegex(ValueError, "label_noise_sigma"):
+            RunSpec(run_id="x", num_samples=2, label_noise_sigma=-0.1)
+        with self.assertRaisesRegex(ValueError, "without an evaluation probe"):
+            RunSpec(run_id="x", num_samples=2, eval_held_out=True)
+        with self.assertRaisesRegex(ValueError, "different numbers of outputs C"):
+            Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense("logits", np.zeros((4, 3))),
+                                                      TensorData.dense("eval_logits", np.zeros((9, 2)))])
+        spec = RunSpec(run_id="x", num_samples=4, num_outputs=3, eval_samples=9)
+        bad = {
+            "eval logits are 8 x 3; the evaluation probe is n_eval x C = 9 x 3": [("eval_logits", (8, 3))],
+            "logits are 5 x 3; the probe set is n x C = 4 x 3": [("logits", (5, 3))],
+            r"Gram is 4 x 4; expected 12 x 12": [("gram", (4, 4))],
+            r"jacobian has 4 rows; expected N = n·C = 12": [("jacobian", (4, 7))],
+        }
+        for message, tensors in bad.items():
+            snap = Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense(k, np.zeros(s)) for k, s in tensors])
+            with self.assertRaisesRegex(ValueError, message):
+                spec.check_snapshot(snap)
+        traced = Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense("gram", np.eye(4), "f64")],
+                          reduction="trace")
+        spec.check_snapshot(traced)  # a traced Gram is n x n
+        with self.assertRaisesRegex(ValueError, "declares no evaluation probe"):
+            RunSpec(run_id="y", num_samples=4, num_outputs=3).check_snapshot(
+                Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense("eval_logits", np.zeros((9, 3)))]))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -162,5 +162,59 @@ class TorchReductionsTest(unittest.TestCase):
         self.assertEqual(len(spec.sample_ids_hash), 32)
 
 
+class EvalProbeTest(unittest.TestCase):
+    """The evaluation probe (issue 11 item 2): forward-only logits on n_eval samples, off by default."""
+
+    def setUp(self) -> None:
+        self.model = mlp(seed=4)
+        g = torch.Generator().manual_seed(9)
+        self.x = torch.randn(300, 6, generator=g)
+        self.y = torch.randint(0, 3, (300,), generator=g)
+
+    def test_off_by_default_and_eval_logits_equal_the_forward_pass(self) -> None:
+        plain = TorchNtk(self.model, self.x[:8], probe_targets=self.y[:8], mode="gram")
+        self.assertEqual([t.kind for t in plain.snapshot(1, 0.5).tensors], ["gram", "logits"])
+        self.assertFalse(plain.run_spec("r").has_eval_probe)
+        self.model.train()
+        ntk = TorchNtk(self.model, self.x[:8], probe_targets=self.y[:8], mode="logits", eval_inputs=self.x[100:],
+                       eval_targets=self.y[100:], eval_batch_size=64, train_set_size=300)
+        snap = ntk.snapshot(5, 0.5)
+        self.assertTrue(self.model.training)  # flag restored
+        self.assertEqual([t.kind for t in snap.tensors], ["logits", "eval_logits"])
+        ev = snap.tensor("eval_logits")
+        with torch.no_grad():
+            want = self.model.eval()(self.x[100:]).numpy()
+        self.model.train()
+        self.assertEqual((ev.rows, ev.cols, ev.dtype), (200, 3, "f32"))
+        np.testing.assert_allclose(ev.to_dense(), want, rtol=0, atol=1e-6)
+        spec = ntk.run_spec("r")
+        self.assertEqual((spec.eval_samples, spec.eval_held_out, spec.train_set_size), (200, False, 300))
+        np.testing.assert_array_equal(spec.eval_targets, self.y[100:].numpy())
+        self.assertEqual(len(spec.eval_sample_ids_hash), 32)
+        spec.check_snapshot(snap)
+        self.assertGreater(ntk.last_timing["eval_s"], 0.0)
+
+    def test_from_training_set_defaults_to_128_probe_samples(self) -> None:
+        ntk = TorchNtk.from_training_set(self.model, self.x, self.y, mode="logits")
+        self.assertEqual((ntk.samples, ntk.eval_samples, ntk.train_set_size), (128, 0, 300))
+        with_eval = TorchNtk.from_training_set(self.model, self.x, self.y, mode="logits", eval_samples=150, seed=3)
+        self.assertEqual((with_eval.samples, with_eval.eval_samples), (128, 150))
+        # Disjoint, fixed by the seed: every row of the probes is a distinct training sample.
+        rows = torch.cat([with_eval.inputs, with_eval.eval_inputs])
+        self.assertEqual(len({tuple(r.tolist()) for r in rows}), 278)
+        again = TorchNtk.from_training_set(self.model, self.x, self.y, mode="logits", eval_samples=150, seed=3)
+        self.assertTrue(torch.equal(again.eval_inputs, with_eval.eval_inputs))
+        spec = with_eval.run_spec("r")
+        self.assertEqual((spec.num_samples, spec.eval_samples, spec.train_set_size), (128, 150, 300))
+
+    def test_mismatched_shapes_are_refused(self) -> None:
+        with self.assertRaisesRegex(ValueError, "eval_targets has 10 rows but eval_inputs has 20 samples"):
+            TorchNtk(self.model, self.x[:8], eval_inputs=self.x[:20], eval_targets=self.y[:10])
+        with self.assertRaisesRegex(ValueError, "probe_targets has 7 rows but probe_inputs has 8 samples"):
+            TorchNtk(self.model, self.x[:8], probe_targets=self.y[:7])
+        with self.assertRaisesRegex(ValueError, "without eval_inputs"):
+            TorchNtk(self.model, self.x[:8], eval_targets=self.y[:10])
+
+
 if __name__ == "__main__":
     unittest.main()

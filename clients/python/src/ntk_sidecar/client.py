@@ -26,7 +26,7 @@ from ._proto import NtkSidecarStub, pb
 from .decision import Decision
 from .messages import DEFAULT_CHUNK_BYTES, RunSpec, RunStatus, run_end, run_start, scalars, snapshot_messages
 from .dtypes import ITEMSIZE
-from .snapshot import COLUMN_KINDS, Snapshot
+from .snapshot import COLUMN_KINDS, LOGIT_KINDS, Snapshot
 
 LOG = logging.getLogger("ntk_sidecar")
 
@@ -48,6 +48,7 @@ class ClientStats:
     snapshots_dropped: int = 0    # evicted from a full queue (oldest first) or left queued at close
     snapshots_lost: int = 0       # sent or half-sent on a stream that then broke
     snapshots_too_large: int = 0  # over the sidecar's max snapshot/chunk bytes: never sent
+    snapshots_invalid: int = 0    # shapes that do not fit the RunSpec (RunSpec.check_snapshot): never sent
     snapshots_accepted: int = 0
     snapshots_rejected: int = 0
     scalars_sent: int = 0
@@ -164,7 +165,21 @@ class SidecarClient:
             self._thread.start()
 
     def submit(self, snapshot: Snapshot) -> None:
-        """Queue a snapshot. When `max_queued_snapshots` are already waiting, the oldest is dropped."""
+        """Queue a snapshot. When `max_queued_snapshots` are already waiting, the oldest is dropped. A snapshot
+        whose shapes do not fit the RunSpec (`spec.check_snapshot`: the sidecar would reject it) is dropped at
+        once, counted in `stats.snapshots_invalid` and logged once: a wrong shape never stops training."""
+        try:
+            self.spec.check_snapshot(snapshot)
+        except ValueError as err:
+            with self._lock:
+                if self._closing:
+                    raise RuntimeError("submit() after close()") from None
+                self.stats.snapshots_submitted += 1
+                self.stats.snapshots_invalid += 1
+                first = self.stats.snapshots_invalid == 1
+            if first:
+                self.log.error("ntk-sidecar: snapshot at step %d not sent: %s (logged once)", snapshot.step, err)
+            return
         with self._lock:
             if self._closing:
                 raise RuntimeError("submit() after close()")
@@ -370,7 +385,7 @@ class SidecarClient:
 
     def _fits(self, snapshot: Snapshot, accepted: Any, chunk_bytes: int) -> bool:
         limit = accepted.max_snapshot_bytes
-        rows = max((t.rows for t in snapshot.tensors if t.kind != "logits"), default=0)
+        rows = max((t.rows for t in snapshot.tensors if t.kind not in LOGIT_KINDS), default=0)
         problem = None
         # The smallest chunk of a tensor: one column of all rows (Jacobian, sketch) or one row (Gram, logits).
         unit = max((t.rows if t.kind in COLUMN_KINDS else t.cols) * ITEMSIZE[t.dtype] for t in snapshot.tensors) \

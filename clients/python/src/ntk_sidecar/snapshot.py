@@ -1,5 +1,6 @@
 """What a snapshot carries, framework-free: numpy blocks of one kernel source (Jacobian, sketch or Gram) and/or
-the logits, with the step and scalars of the SnapshotHeader (docs/design.md §3).
+the logits, and optionally the logits on the evaluation probe (forward-only, docs/generalization.md G4), with the
+step and scalars of the SnapshotHeader (docs/design.md §3).
 
 Row order is sample-major (docs/science.md §0): row i·C + c is output c of sample i. A 3-D array (n, C, cols) is
 reshaped to (n·C, cols) in exactly that order, which is numpy's C order.
@@ -15,10 +16,11 @@ import numpy as np
 
 from .dtypes import ITEMSIZE, WireDType, check_dtype
 
-TensorKind = Literal["jacobian", "sketch", "gram", "logits"]
+TensorKind = Literal["jacobian", "sketch", "gram", "logits", "eval_logits"]
 Reduction = Literal["full", "trace"]
 COLUMN_KINDS = ("jacobian", "sketch")  # streamed as column blocks of all rows
-ROW_KINDS = ("gram", "logits")          # streamed as blocks of whole rows
+ROW_KINDS = ("gram", "logits", "eval_logits")  # streamed as blocks of whole rows
+LOGIT_KINDS = ("logits", "eval_logits")  # ride along with a kernel source; not kernels themselves
 
 
 def sample_major(values: np.ndarray) -> np.ndarray:
@@ -85,7 +87,8 @@ class TensorData:
 @dataclass
 class Snapshot:
     """A snapshot at optimizer step `step`. At most one kernel source (Jacobian, sketch or Gram) per snapshot,
-    plus optional logits (the sidecar's rule). `train_loss` must be the real loss: NaN means diverged."""
+    plus optional probe logits (n x C) and evaluation-probe logits (`eval_logits`, n_eval x C; only for a run
+    whose RunSpec declares an evaluation probe). `train_loss` must be the real loss: NaN means diverged."""
 
     step: int
     train_loss: float
@@ -97,11 +100,14 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         kinds = [t.kind for t in self.tensors]
-        kernels = [k for k in kinds if k != "logits"]
+        kernels = [k for k in kinds if k not in LOGIT_KINDS]
         if len(kernels) > 1:
             raise ValueError(f"a snapshot carries one kernel source, got {kernels}")
         if len(set(kinds)) != len(kinds):
             raise ValueError(f"a snapshot carries each tensor kind once, got {kinds}")
+        logit_cols = {t.kind: t.cols for t in self.tensors if t.kind in LOGIT_KINDS}
+        if len(set(logit_cols.values())) > 1:
+            raise ValueError(f"logits and eval logits have different numbers of outputs C: {logit_cols}")
         if self.reduction not in ("full", "trace"):
             raise ValueError(f"reduction {self.reduction!r} is not 'full' or 'trace'")
         if self.step < 0:
@@ -115,3 +121,7 @@ class Snapshot:
     @property
     def nbytes(self) -> int:
         return sum(t.nbytes for t in self.tensors)
+
+    def tensor(self, kind: TensorKind) -> TensorData | None:
+        """The snapshot's tensor of `kind`, or None."""
+        return next((t for t in self.tensors if t.kind == kind), None)

@@ -10,8 +10,11 @@ or `functorch` (torch 1.13): vmap over the probe samples of jacrev w.r.t. the gr
   * "gram":     K = Σ_g J_g J_gᵀ in float64 on the device with TF32 off (docs/science.md A0), sent as f64;
                 TRACE reduction sends K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (n x n);
   * "logits":   only the probe logits (docs/science.md §B).
-Logits (n x C) ride along with every kernel mode. The model is evaluated in eval() mode (no dropout, running
-batch-norm statistics) and its training flag restored afterwards.
+Logits (n x C) ride along with every kernel mode. With `eval_inputs` (off by default), every snapshot also
+carries the logits on an evaluation probe (n_eval x C, TENSOR_KIND_EVAL_LOGITS; one forward pass in batches of
+`eval_batch_size`, docs/generalization.md G4). The model is evaluated in eval() mode (no dropout, running
+batch-norm statistics) and its training flag restored afterwards. `TorchNtk.from_training_set` picks both
+probes from a training set with the client defaults (n = 128, n_eval = 1024 when asked for).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import torch
 from .dtypes import check_dtype
 from .layout import ParamLayout
 from .messages import RunSpec
+from .probe import DEFAULT_EVAL_SAMPLES, DEFAULT_PROBE_SAMPLES, choose_probe
 from .probe_loss import probe_loss
 from .sketch import check_kind, omega_pieces
 from .snapshot import Snapshot, TensorData
@@ -93,6 +97,11 @@ class TorchNtk:
 
     `model(x)` must map a batch (b, ...) to outputs (b, C) (or (b,) for C = 1). `probe_targets`: (n, C) values or
     (n,) class labels, sent in RunStart and used for the probe loss when a snapshot gets no train loss.
+
+    Evaluation probe (default off): `eval_inputs` (n_eval samples, e.g. 512–2048 training samples) and
+    `eval_targets` ((n_eval,) labels or (n_eval, C) targets); every snapshot then carries their logits
+    ("eval_logits", forward only). `eval_held_out=True` declares samples the trainer never trains on.
+    `train_set_size` (M) goes into the RunSpec.
     """
 
     def __init__(
@@ -113,6 +122,11 @@ class TorchNtk:
         max_block_bytes: int = 256 << 20,
         omega_cache_bytes: int = 256 << 20,
         params: Sequence[tuple[str, torch.nn.Parameter]] | None = None,
+        eval_inputs: torch.Tensor | None = None,
+        eval_targets: torch.Tensor | np.ndarray | None = None,
+        eval_held_out: bool = False,
+        eval_batch_size: int = 1024,
+        train_set_size: int = 0,
     ) -> None:
         if mode not in ("jacobian", "sketch", "gram", "logits"):
             raise ValueError(f"mode {mode!r} is not one of jacobian, sketch, gram, logits")
@@ -146,6 +160,24 @@ class TorchNtk:
         self.outputs = 1 if out.dim() == 1 else int(out.reshape(out.shape[0], -1).shape[1])
         self.rows = self.samples * self.outputs
         self.targets = None if probe_targets is None else torch.as_tensor(probe_targets).detach()
+        if eval_inputs is None and (eval_targets is not None or eval_held_out):
+            raise ValueError("eval_targets/eval_held_out given without eval_inputs")
+        if eval_batch_size < 1:
+            raise ValueError(f"eval_batch_size = {eval_batch_size}; it must be >= 1")
+        self.eval_inputs = None if eval_inputs is None else eval_inputs.detach()
+        self.eval_samples = 0 if self.eval_inputs is None else int(self.eval_inputs.shape[0])
+        if self.eval_inputs is not None and self.eval_samples < 1:
+            raise ValueError("eval_inputs is empty")
+        self.eval_targets = None if eval_targets is None else torch.as_tensor(eval_targets).detach()
+        if self.eval_targets is not None and int(self.eval_targets.shape[0]) != self.eval_samples:
+            raise ValueError(f"eval_targets has {int(self.eval_targets.shape[0])} rows but eval_inputs has "
+                             f"{self.eval_samples} samples")
+        if self.targets is not None and int(self.targets.shape[0]) != self.samples:
+            raise ValueError(f"probe_targets has {int(self.targets.shape[0])} rows but probe_inputs has "
+                             f"{self.samples} samples")
+        self.eval_held_out = eval_held_out
+        self.eval_batch_size = eval_batch_size
+        self.train_set_size = train_set_size
         self._omega_cache: dict[tuple[int, int], torch.Tensor] = {}
         self._omega_cached_bytes = 0
         self._func = _func_api()
@@ -163,8 +195,35 @@ class TorchNtk:
             loss=self.loss, loss_scale=self.loss_scale)
         if self.mode == "sketch":
             base.update(sketch_dim=self.sketch_dim, sketch_seed=self.sketch_seed, sketch_kind=self.sketch_kind)
+        if self.train_set_size:
+            base.update(train_set_size=self.train_set_size)
+        if self.eval_inputs is not None:
+            base.update(eval_samples=self.eval_samples, eval_held_out=self.eval_held_out,
+                        eval_sample_ids_hash=probe_hash(self.eval_inputs),
+                        eval_targets=None if self.eval_targets is None
+                        else self.eval_targets.detach().to("cpu", torch.float32).numpy())
         base.update(fields)
         return RunSpec(**base)
+
+    @classmethod
+    def from_training_set(cls, model: torch.nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None = None,
+                          *, n: int = DEFAULT_PROBE_SAMPLES, eval_samples: int = 0, seed: int = 0,
+                          **kwargs: Any) -> "TorchNtk":
+        """A TorchNtk whose kernel probe is n fixed training samples (default 128) and, with `eval_samples` > 0
+        (e.g. DEFAULT_EVAL_SAMPLES = 1024), an evaluation probe of that many further training samples
+        (probe.choose_probe; seeded, so every run of a sweep uses the same probes). `train_set_size` is set to
+        the training set's size."""
+        probe, evals = choose_probe(int(inputs.shape[0]), n, eval_samples, seed)
+        targets = None if targets is None else torch.as_tensor(targets)
+        pi = torch.as_tensor(probe, device=inputs.device)
+        kwargs.setdefault("train_set_size", int(inputs.shape[0]))
+        if targets is not None:
+            kwargs.setdefault("probe_targets", targets[torch.as_tensor(probe, device=targets.device)])
+        if eval_samples > 0:
+            kwargs.setdefault("eval_inputs", inputs[torch.as_tensor(evals, device=inputs.device)])
+            if targets is not None:
+                kwargs.setdefault("eval_targets", targets[torch.as_tensor(evals, device=targets.device)])
+        return cls(model, inputs[pi], **kwargs)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.model(x)
@@ -174,6 +233,15 @@ class TorchNtk:
         """(n, C) outputs on the probe set."""
         with torch.no_grad(), _eval_mode(self.model):
             return self._forward(self.inputs)
+
+    def eval_logits(self) -> torch.Tensor | None:
+        """(n_eval, C) outputs on the evaluation probe (batches of eval_batch_size), or None without one."""
+        if self.eval_inputs is None:
+            return None
+        with torch.no_grad(), _eval_mode(self.model):
+            parts = [self._forward(self.eval_inputs[a:a + self.eval_batch_size])
+                     for a in range(0, self.eval_samples, self.eval_batch_size)]
+        return torch.cat(parts)
 
     def probe_loss(self, logits: torch.Tensor) -> float:
         """Loss on the probe set (docs/science.md §0 conventions), used when a snapshot is given no train loss."""
@@ -301,6 +369,12 @@ class TorchNtk:
         logits = self.logits() if send_logits or train_loss is None else None
         if send_logits and logits is not None:
             tensors.append(TensorData.dense("logits", logits.detach().to("cpu", torch.float32).numpy(), "f32"))
+        if self.eval_inputs is not None:
+            t1 = time.perf_counter()
+            ev = self.eval_logits()
+            assert ev is not None
+            tensors.append(TensorData.dense("eval_logits", ev.detach().to("cpu", torch.float32).numpy(), "f32"))
+            self.last_timing["eval_s"] = time.perf_counter() - t1
         loss = train_loss if train_loss is not None else self.probe_loss(logits)  # type: ignore[arg-type]
         self.last_timing["total_s"] = time.perf_counter() - start
         return Snapshot(step=step, train_loss=float(loss), tensors=tensors, reduction=self.reduction,
