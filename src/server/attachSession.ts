@@ -24,6 +24,7 @@ import type { Run } from './runTable.js';
 import type { ServerContext } from './serverContext.js';
 import { decisionMessage } from './reports.js';
 import { decodeTargets, runSetupFrom } from './runSetup.js';
+import { checkRunStartIdentity } from './runIdentity.js';
 import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED, MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
@@ -197,6 +198,7 @@ export class AttachSession {
     const { ctx } = this;
     const limits = ctx.config.limits;
     if (!start.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'RunStart.run_id is empty; give every run a unique id');
+    checkRunStartIdentity(start); // ids and labels bounded in bytes, valid UTF-8 (issue 14 #2)
     const probe = start.probe;
     const samples = probe?.num_samples ?? 0;
     const outputs = probe?.num_outputs || 1;

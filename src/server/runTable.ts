@@ -135,10 +135,11 @@ export class RunTable {
     void this.store?.save(run.id, storedRun(run));
   }
 
-  /** Puts back a run read from the store (detached: its trainer must reattach). */
-  restore(run: Run): void {
-    if (this.runs.size >= this.maxRuns) return;
+  /** Puts back a run read from the store (detached: its trainer must reattach); false when the table is full. */
+  restore(run: Run): boolean {
+    if (this.runs.size >= this.maxRuns || this.runs.has(run.id)) return false;
     this.runs.set(run.id, run);
+    return true;
   }
 
   /** Marks a run finished: its metric series go, its worker state is freed; GetRun still answers until evicted. */
@@ -181,7 +182,8 @@ export class RunTable {
       }
       this.runs.delete(victim.id);
       this.forget(victim.id);
-      void this.store?.remove(victim.id);
+      // An ended run's history goes with it; an unfinished one's is kept in runs/evicted/ (issue 14 #8).
+      void (victim.state === 'ended' ? this.store?.remove(victim.id) : this.store?.evict(victim.id));
     }
     this.runs.set(run.id, run);
   }

@@ -2,6 +2,7 @@
  * The sidecar process: the gRPC service (with grpc.health.v1 and reflection), the HTTP endpoint for
  * /metrics, /healthz and /readyz, and graceful shutdown. The only importer of @grpc/grpc-js on the server side.
  */
+import { RunRecorder } from '../record/runRecorder.js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -17,10 +18,13 @@ import { ComputePool } from '../worker/computePool.js';
 import type { ProtoGrpcType } from '../gen/sidecar.js';
 import type { NtkSidecarHandlers } from '../gen/ntksidecar/v1/NtkSidecar.js';
 import { AttachSession, type DuplexCall } from './attachSession.js';
-import { RunTable, restoredRun, type StoredRun } from './runTable.js';
-import { RunStore } from '../store/runStore.js';
+import { RunTable, restoredRun, type Run, type StoredRun } from './runTable.js';
+import { RunStore, fileName, type StoredFile } from '../store/runStore.js';
 import { runReport, runSummary } from './reports.js';
 import type { LogLevel, ServerContext } from './serverContext.js';
+import { MAX_ID_BYTES, checkRunId, preview } from './runIdentity.js';
+import type { ListRunsRequest__Output } from '../gen/ntksidecar/v1/ListRunsRequest.js';
+import type { ListRunsResponse } from '../gen/ntksidecar/v1/ListRunsResponse.js';
 
 export const SERVICE_NAME = 'ntksidecar.v1.NtkSidecar';
 
@@ -82,6 +86,37 @@ function authorize(ctx: ServerContext, metadata: grpc.Metadata): void {
   }
 }
 
+/** Largest ListRuns page (also the default): ≤ 1000 summaries of ≤ ~1 KiB each stay far below the 16 MiB send limit. */
+export const MAX_LIST_PAGE = 1000;
+
+/** ListRuns, ordered by run_id and paged (issue 14 #2): the token is the last run_id of the page, base64url. */
+function listRuns(ctx: ServerContext, req: ListRunsRequest__Output): ListRunsResponse {
+  checkRunId('ListRunsRequest.job_id', req.job_id);
+  checkRunId('ListRunsRequest.cohort', req.cohort);
+  if (req.page_size > MAX_LIST_PAGE) {
+    throw new SidecarError(Code.INVALID_ARGUMENT, `ListRunsRequest.page_size is ${req.page_size}, over the maximum of ${MAX_LIST_PAGE}; ask for at most ${MAX_LIST_PAGE} and follow next_page_token`);
+  }
+  const size = req.page_size || MAX_LIST_PAGE;
+  let after: string | undefined;
+  if (req.page_token) {
+    after = Buffer.from(req.page_token, 'base64url').toString('utf8');
+    if (!after || Buffer.from(after, 'utf8').toString('base64url') !== req.page_token || Buffer.byteLength(after) > MAX_ID_BYTES) {
+      throw new SidecarError(Code.INVALID_ARGUMENT, `ListRunsRequest.page_token ${preview(req.page_token)} is not a token this sidecar returned; pass next_page_token unchanged, or empty for the first page`);
+    }
+  }
+  const matching: Run[] = [];
+  for (const r of ctx.runs.values()) {
+    if (req.job_id && r.start.job_id !== req.job_id) continue;
+    if (req.cohort && r.start.cohort !== req.cohort) continue;
+    if (after !== undefined && !(r.id > after)) continue;
+    matching.push(r);
+  }
+  matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const page = matching.slice(0, size);
+  const next = matching.length > size ? Buffer.from(page[page.length - 1].id, 'utf8').toString('base64url') : '';
+  return { runs: page.map(runSummary), next_page_token: next };
+}
+
 function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHandlers {
   return {
     Attach(call) {
@@ -95,6 +130,8 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
       void new AttachSession(ctx, call as unknown as DuplexCall).serve();
     },
     CheckStop: unary(ctx, (req) => {
+      checkRunId('CheckStopRequest.run_id', req.run_id);
+      checkRunId('CheckStopRequest.job_id', req.job_id);
       if (req.run_id) {
         const run = ctx.runs.require(req.run_id);
         if (!run.decision) throw new SidecarError(Code.NOT_FOUND, `run "${run.id}" has no decision yet: it is made after the first accepted snapshot`);
@@ -110,15 +147,13 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
     }),
     GetRun: unary(ctx, (req) => {
       if (!req.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'GetRunRequest.run_id is empty');
+      checkRunId('GetRunRequest.run_id', req.run_id);
       return runReport(ctx.runs.require(req.run_id));
     }),
-    ListRuns: unary(ctx, (req) => ({
-      runs: [...ctx.runs.values()]
-        .filter((r) => (!req.job_id || r.start.job_id === req.job_id) && (!req.cohort || r.start.cohort === req.cohort))
-        .map(runSummary),
-    })),
+    ListRuns: unary(ctx, (req) => listRuns(ctx, req)),
     EndRun: unary(ctx, (req) => {
       if (!req.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'EndRunRequest.run_id is empty');
+      checkRunId('EndRunRequest.run_id', req.run_id);
       const run = ctx.runs.get(req.run_id);
       if (!run) return { run_id: req.run_id, existed: false };
       ctx.runs.end(run, req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status, ctx.now());
@@ -150,15 +185,93 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const policies: PolicySet = policySetFrom(opts.policyDocument, config.policyFile ?? 'policy');
   const version = packageVersion();
   const store = new RunStore(config.dataDir, (message) => log('warn', message));
-  const stored = await store.open();
-  const pool = await ComputePool.start(config.computeWorkers, config.backend);
-  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool.drop(id), store);
-  for (const doc of stored) runs.restore(restoredRun(doc as StoredRun, policies, (message) => log('warn', message)));
-  if (stored.length) log('info', `restored ${stored.length} run(s) from ${config.dataDir}`);
+  let pool: ComputePool | undefined;
+  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool?.drop(id), store);
+  await restoreRuns(store, runs, policies, config, log);
+  pool = await ComputePool.start(config.computeWorkers, config.backend);
+  try {
+    return await serveWith(opts, log, policies, version, store, runs, pool);
+  } catch (err) {
+    await pool.close(); // worker threads would keep a failed start-up alive
+    throw err;
+  }
+}
+
+/**
+ * Checks the shape of a run document read from the store (issue 14 #3): a file of the wrong shape is refused here,
+ * with the field named, instead of failing somewhere later. Shallow: the top-level fields the server reads.
+ */
+function checkStoredRun(doc: unknown): StoredRun {
+  const fail = (what: string): never => {
+    throw new Error(what);
+  };
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) fail(`"run" is ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}, expected an object`);
+  const d = doc as Record<string, unknown>;
+  const isObject = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (typeof d.id !== 'string' || d.id === '') fail('"id" is not a non-empty string');
+  if (!isObject(d.start)) fail('"start" (the RunStart) is not an object');
+  if ((d.start as Record<string, unknown>).run_id !== d.id) fail(`"start.run_id" differs from "id"`);
+  for (const key of ['samples', 'outputs'] as const) {
+    if (!Number.isSafeInteger(d[key]) || (d[key] as number) < 1) fail(`"${key}" is ${JSON.stringify(d[key])}, expected a positive integer`);
+  }
+  for (const key of ['snapshotsAccepted', 'snapshotsRejected', 'kernelSnapshots', 'lastStep', 'touchedAtMs'] as const) {
+    if (typeof d[key] !== 'number') fail(`"${key}" is ${JSON.stringify(d[key])}, expected a number`);
+  }
+  for (const key of ['lastLoss', 'computeSpent'] as const) if (typeof d[key] !== 'number') fail(`"${key}" is not a number`);
+  for (const key of ['observed', 'diagnostics', 'recentDecisions'] as const) if (!Array.isArray(d[key])) fail(`"${key}" is not an array`);
+  if (!isObject(d.detectorState)) fail('"detectorState" is not an object');
+  if (!(d.decisionsByReason instanceof Map)) fail('"decisionsByReason" is not a map');
+  if (!['active', 'detached', 'ended'].includes(d.state as string)) fail(`"state" is ${JSON.stringify(d.state)}, expected active, detached or ended`);
+  if (typeof d.status !== 'string') fail('"status" is not a string');
+  if (typeof d.policyName !== 'string') fail('"policyName" is not a string');
+  return doc as StoredRun;
+}
+
+/**
+ * Reads the run files back (issue 14 #3): a file of the wrong shape, or whose name is not its run id's, is moved to
+ * runs/unreadable/ with a warning naming it; unfinished runs are restored first, then the most recently touched,
+ * up to --max-active-runs (the rest stay on disk and are named in a warning).
+ */
+async function restoreRuns(store: RunStore, runs: RunTable, policies: PolicySet, config: Config, log: (level: LogLevel, message: string) => void): Promise<void> {
+  const candidates: Array<{ file: StoredFile; run: Run }> = [];
+  for (const file of await store.open()) {
+    try {
+      const doc = checkStoredRun(file.run);
+      checkRunId('run id', doc.id);
+      if (fileName(doc.id) !== file.name) throw new Error(`it holds run ${preview(doc.id)}, whose file would be ${fileName(doc.id)}`);
+      candidates.push({ file, run: restoredRun(doc, policies, (message) => log('warn', message)) });
+    } catch (err) {
+      await store.setAside(file.name, err instanceof Error ? err.message : String(err));
+    }
+  }
+  const rank = (r: Run) => (r.state === 'ended' ? 1 : 0);
+  candidates.sort((a, b) => rank(a.run) - rank(b.run) || b.run.touchedAtMs - a.run.touchedAtMs);
+  const left: string[] = [];
+  for (const c of candidates) if (!runs.restore(c.run)) left.push(c.file.path);
+  const restored = candidates.length - left.length;
+  if (restored) log('info', `restored ${restored} run(s) from ${config.dataDir}`);
+  if (left.length) {
+    log('warn', `${left.length} stored run(s) were not restored: --max-active-runs=${config.limits.maxActiveRuns} is full (their files stay on disk): ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}`);
+  }
+}
+
+async function serveWith(
+  opts: SidecarServerOptions,
+  log: (level: LogLevel, message: string) => void,
+  policies: PolicySet,
+  version: string,
+  store: RunStore,
+  runs: RunTable,
+  pool: ComputePool,
+): Promise<SidecarServer> {
+  const { config } = opts;
   if (pool.fallbackReason) log('warn', `kernel backend fell back to ${pool.backend}: ${pool.fallbackReason}`);
   const metrics = createSidecarMetrics({ version, runs: () => runs.metricViews() });
   metrics.setBackend(pool.backend);
-  const ctx: ServerContext = { config, runs, pool, policies, metrics, version, sessions: new Set(), now: () => Date.now(), log };
+  const recorder = config.recordDir
+    ? new RunRecorder(config.recordDir, { backend: pool.backend, exactMax: config.exactMax, topK: config.topK, sidecarVersion: version }, (m) => log('warn', m))
+    : undefined;
+  const ctx: ServerContext = { config, runs, pool, policies, metrics, recorder, version, sessions: new Set(), now: () => Date.now(), log };
 
   let stopping = false;
   const packageDefinition = loadPackageDefinition();
@@ -174,12 +287,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
 
   const grpcAddr = parseAddress(config.grpcAddr)!;
   let port: number;
-  try {
-    port = await bindGrpc(server, config.grpcAddr, credentials(config));
-  } catch (err) {
-    await pool.close();
-    throw err;
-  }
+  port = await bindGrpc(server, config.grpcAddr, credentials(config));
   const grpcAddress = `${formatHost(grpcAddr.host)}:${port}`;
 
   let http: HttpServer | undefined;
@@ -211,7 +319,6 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
       });
     } catch (err) {
       server.forceShutdown();
-      await pool.close();
       throw err;
     }
     const address = http.address();
@@ -239,6 +346,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
         });
       });
       await pool.close();
+      recorder?.close();
       await store.flush();
       if (http) {
         http.closeAllConnections();

@@ -31,7 +31,7 @@ describe('restart', () => {
     const warnings: string[] = [];
     const second = await startTestServer((c) => (c.dataDir = dataDir), { log: (level, message) => level === 'warn' && warnings.push(message) });
     client = new NtkSidecarClient(second.grpcTarget);
-    expect(warnings.join('\n')).toMatch(/broken\.json is unreadable and was skipped/);
+    expect(warnings.join('\n')).toMatch(/broken\.json is unreadable and was moved to .*unreadable/);
     const report = await client.getRun(runId);
     expect(report).toMatchObject({ state: 'detached', snapshots_accepted: 2, last_step: 60, num_samples: 3 });
     expect((await client.checkStop({ jobId: 'j1' })).reason).toBe('REASON_BUDGET');

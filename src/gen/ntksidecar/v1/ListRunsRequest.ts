@@ -10,6 +10,14 @@ export interface ListRunsRequest {
    * filter; empty = all
    */
   'cohort'?: (string);
+  /**
+   * Runs per page, ordered by run_id: 0 = 1000 (the default and the maximum). More is INVALID_ARGUMENT.
+   */
+  'page_size'?: (number);
+  /**
+   * next_page_token of the previous page; empty = first page.
+   */
+  'page_token'?: (string);
 }
 
 export interface ListRunsRequest__Output {
@@ -21,4 +29,12 @@ export interface ListRunsRequest__Output {
    * filter; empty = all
    */
   'cohort': (string);
+  /**
+   * Runs per page, ordered by run_id: 0 = 1000 (the default and the maximum). More is INVALID_ARGUMENT.
+   */
+  'page_size': (number);
+  /**
+   * next_page_token of the previous page; empty = first page.
+   */
+  'page_token': (string);
 }
