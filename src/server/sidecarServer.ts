@@ -239,6 +239,11 @@ async function restoreRuns(store: RunStore, runs: RunTable, policies: PolicySet,
       const doc = checkStoredRun(file.run);
       checkRunId('run id', doc.id);
       if (fileName(doc.id) !== file.name) throw new Error(`it holds run ${preview(doc.id)}, whose file would be ${fileName(doc.id)}`);
+      if (!(Number.isFinite(doc.computeSpent) && doc.computeSpent >= 0)) {
+        // An older sidecar kept a NaN compute_spent for good (issue 14 #5): start counting again from 0.
+        log('warn', `run ${preview(doc.id)} in ${file.path} has compute_spent ${doc.computeSpent}; it was reset to 0 so that the compute budget applies again`);
+        doc.computeSpent = 0;
+      }
       candidates.push({ file, run: restoredRun(doc, policies, (message) => log('warn', message)) });
     } catch (err) {
       await store.setAside(file.name, err instanceof Error ? err.message : String(err));
