@@ -3,6 +3,7 @@
  * warm-up, budgets, shadow mode and the A14 stopping parameters and A13 detector thresholds (`stopping:`).
  */
 import { DEFAULT_STOPPING_CONFIG, type StoppingConfig } from './stopping.js';
+import { CohortConfigError, parseCohortConfig, type CohortConfig } from './cohort.js';
 
 export interface Policy {
   name: string;
@@ -33,6 +34,8 @@ export const DEFAULT_POLICY: Policy = {
 export interface PolicySet {
   defaultName: string;
   byName: ReadonlyMap<string, Policy>;
+  /** Top-level `cohort:` section: rules comparing the runs of one cohort (src/policy/cohort.ts, docs/cohorts.md). */
+  cohort?: CohortConfig;
 }
 
 export class PolicyError extends Error {
@@ -82,6 +85,8 @@ const STOPPING_FIELDS: Record<keyof StoppingConfig, StoppingKind> = {
   catapultSettle: { kind: 'fraction' },
   energyJump: { kind: 'unit' },
   energyK: { kind: 'count', min: 1 },
+  spikeNoiseK: { kind: 'amount' },
+  spikeNoiseWindow: { kind: 'count', min: 5 },
 };
 
 const KIND_TEXT = { fraction: 'a number in (0, 1)', unit: 'a number in (0, 1]', positive: 'a positive number', amount: 'a non-negative number' };
@@ -152,9 +157,15 @@ function parsePolicy(name: string, raw: unknown, base: Policy, where: string): P
 export function policySetFrom(doc: unknown, where = 'policy file'): PolicySet {
   if (doc === undefined || doc === null) return { defaultName: 'default', byName: new Map([['default', DEFAULT_POLICY]]) };
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new PolicyError(`${where}: expected a mapping with "default" and/or "policies"`);
-  const { default: rawDefault, policies: rawPolicies, ...rest } = doc as Record<string, unknown>;
+  const { default: rawDefault, policies: rawPolicies, cohort: rawCohort, ...rest } = doc as Record<string, unknown>;
   const extra = Object.keys(rest);
-  if (extra.length) throw new PolicyError(`${where}: unknown top-level key(s) ${extra.join(', ')}; expected "default" and "policies"`);
+  if (extra.length) throw new PolicyError(`${where}: unknown top-level key(s) ${extra.join(', ')}; expected "default", "policies" and "cohort"`);
+  let cohort: CohortConfig | undefined;
+  try {
+    cohort = rawCohort === undefined ? undefined : parseCohortConfig(rawCohort, where);
+  } catch (err) {
+    throw err instanceof CohortConfigError ? new PolicyError(err.message) : err;
+  }
   const byName = new Map<string, Policy>();
   const base = rawDefault === undefined ? DEFAULT_POLICY : parsePolicy('default', rawDefault, DEFAULT_POLICY, where);
   byName.set('default', base);
@@ -181,7 +192,7 @@ export function policySetFrom(doc: unknown, where = 'policy file'): PolicySet {
       if (!progressed) throw new PolicyError(`${where}: "extends" cycle among ${[...pending.keys()].join(', ')}`);
     }
   }
-  return { defaultName: 'default', byName };
+  return cohort ? { defaultName: 'default', byName, cohort } : { defaultName: 'default', byName };
 }
 
 /** The policy a run asked for; an unknown name is the caller's error to report. */

@@ -1,0 +1,164 @@
+/**
+ * Applies the cohort rules (src/policy/cohort.ts) to a sidecar's runs with shared state in a CohortStore.
+ *
+ * At each observation of a run: a STOP latched for it (here or by another sidecar) is returned at once; otherwise
+ * the run's crossed rungs are recorded and every rule that has a rung there is evaluated in cohort.rules order,
+ * then the budget rules. The first STOP is latched in the store (first latch wins) and returned.
+ *
+ * Fail-open: when the store cannot be reached, the engine abstains with the reason ("cohort store unreachable: …"),
+ * keeps the crossed rungs pending, and does not ask the store again for `retryAfterMs`; when the store answers
+ * again, the pending rungs are recorded and judged, and the rules resume. Per-run decisions never wait on more
+ * than the store's query timeout.
+ */
+import {
+  COHORT_OBJECTIVES,
+  NEW_TRACKER,
+  crossRungs,
+  evaluateBudgetRule,
+  evaluateRungRule,
+  ruleAppliesAt,
+  statsQueryFor,
+  type CohortConfig,
+  type CohortDecision,
+  type CohortObservation,
+  type CohortVerdict,
+  type RungTracker,
+  type RungValue,
+} from '../policy/cohort.js';
+import type { CohortStore, LatchedStop } from './cohortStore.js';
+
+export interface CohortEngineOptions {
+  config: CohortConfig;
+  store: CohortStore;
+  /** Milliseconds clock (injected; never used to align runs, only to pace retries). */
+  now?: () => number;
+  /** After a store failure, abstain without asking the store for this long (default 1000 ms). */
+  retryAfterMs?: number;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', message: string) => void;
+}
+
+interface RunState {
+  tracker: RungTracker;
+  /** Crossed rungs not yet recorded and judged (the store was unreachable), oldest first. */
+  pending: RungValue[];
+}
+
+const runKey = (cohort: string, runId: string) => `${cohort}\u0000${runId}`;
+
+export function verdictOfLatch(stop: LatchedStop): CohortVerdict {
+  return { action: 'ACTION_STOP', reason: 'REASON_COHORT', detail: stop.detail, evidence: { ...stop.evidence } };
+}
+
+export class CohortEngine {
+  readonly config: CohortConfig;
+  readonly store: CohortStore;
+  private readonly runs = new Map<string, RunState>();
+  private readonly latched = new Map<string, LatchedStop>();
+  private readonly now: () => number;
+  private readonly retryAfterMs: number;
+  private readonly log: NonNullable<CohortEngineOptions['log']>;
+  private downSince: number | undefined;
+  private lastError = '';
+  private readonly unsubscribe: () => void;
+
+  constructor(opts: CohortEngineOptions) {
+    this.config = opts.config;
+    this.store = opts.store;
+    this.now = opts.now ?? Date.now;
+    this.retryAfterMs = opts.retryAfterMs ?? 1000;
+    this.log = opts.log ?? (() => undefined);
+    // STOPs latched anywhere (other sidecars included) are known here without asking the store again.
+    this.unsubscribe = this.store.subscribe((stop) => this.latched.set(runKey(stop.cohort, stop.runId), stop));
+  }
+
+  /** The STOP latched for a run, if this sidecar knows of one (own latches and notifications). */
+  knownStop(cohort: string, runId: string): CohortVerdict | undefined {
+    const held = this.latched.get(runKey(cohort, runId));
+    return held && verdictOfLatch(held);
+  }
+
+  /** Whether the store is currently treated as unreachable (and why). */
+  get unreachable(): string | undefined {
+    return this.downSince === undefined ? undefined : this.lastError;
+  }
+
+  async observe(obs: CohortObservation): Promise<CohortDecision> {
+    const key = runKey(obs.cohort, obs.runId);
+    let state = this.runs.get(key);
+    if (!state) this.runs.set(key, (state = { tracker: NEW_TRACKER, pending: [] }));
+    const known = this.latched.get(key);
+    if (known) return { stop: verdictOfLatch(known), notes: [] };
+
+    const { tracker, crossed } = crossRungs(this.config, state.tracker, obs);
+    state.tracker = tracker;
+    state.pending.push(...crossed);
+
+    if (this.downSince !== undefined && this.now() - this.downSince < this.retryAfterMs) {
+      return { notes: [], abstain: `cohort store unreachable: ${this.lastError}` };
+    }
+    try {
+      const decision = await this.judge(obs, state);
+      if (this.downSince !== undefined) this.log('info', `cohort store ${this.store.describe} answers again; cohort rules resume`);
+      this.downSince = undefined;
+      return decision;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.downSince === undefined) this.log('warn', `cohort store ${this.store.describe} unreachable (${message}); cohort rules abstain, per-run decisions go on`);
+      this.downSince = this.now();
+      this.lastError = message || 'error without a message';
+      return { notes: [], abstain: `cohort store unreachable: ${this.lastError}` };
+    }
+  }
+
+  private async judge(obs: CohortObservation, state: RunState): Promise<CohortDecision> {
+    const notes: string[] = [];
+    const held = await this.store.stopOf(obs.cohort, obs.runId);
+    if (held) return this.latch(held, state);
+    await this.store.progress(obs.cohort, obs.runId, obs.step, obs.compute);
+    while (state.pending.length) {
+      const rung = state.pending[0];
+      await this.store.record(rung);
+      for (let i = 0; i < this.config.rules.length; i++) {
+        const rule = this.config.rules[i];
+        if (!ruleAppliesAt(rule, rung.rung)) continue;
+        const query = statsQueryFor(this.config, rule, rung)!;
+        const outcome = evaluateRungRule(this.config, rule, i, rung, await this.store.rungStats(query));
+        if (outcome.kind === 'stop') {
+          const stop = await this.store.latchStop({ cohort: obs.cohort, runId: obs.runId, ruleIndex: i, rule: rule.rule, detail: outcome.verdict.detail, evidence: outcome.verdict.evidence, step: rung.step });
+          state.pending.length = 0;
+          return this.latch(stop, state);
+        }
+        notes.push(outcome.note);
+      }
+      state.pending.shift();
+    }
+    const lowerIsBetter = COHORT_OBJECTIVES[this.config.objective].lowerIsBetter;
+    for (let i = 0; i < this.config.rules.length; i++) {
+      const rule = this.config.rules[i];
+      if (rule.rule !== 'budget') continue;
+      const outcome = evaluateBudgetRule(this.config, rule, i, obs, await this.store.budgetStanding(obs.cohort, obs.runId, lowerIsBetter));
+      if (outcome.kind === 'stop') {
+        const stop = await this.store.latchStop({ cohort: obs.cohort, runId: obs.runId, ruleIndex: i, rule: rule.rule, detail: outcome.verdict.detail, evidence: outcome.verdict.evidence, step: obs.step });
+        return this.latch(stop, state);
+      }
+      notes.push(outcome.note);
+    }
+    return { notes };
+  }
+
+  private latch(stop: LatchedStop, state: RunState): CohortDecision {
+    this.latched.set(runKey(stop.cohort, stop.runId), stop);
+    state.pending.length = 0;
+    return { stop: verdictOfLatch(stop), notes: [] };
+  }
+
+  /** Forgets a run's tracking (its rung values and latch stay in the store). */
+  forget(cohort: string, runId: string): void {
+    this.runs.delete(runKey(cohort, runId));
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.store.close();
+  }
+}
