@@ -166,6 +166,17 @@ describe('docs/ citations', () => {
     expect(checkCitations(repoCitations(), repoDocs)).toEqual([]);
   });
 
+  it('docs/metrics.md lists every metric src/metrics/sidecarMetrics.ts defines', () => {
+    const source = readFileSync(join(ROOT, 'src/metrics/sidecarMetrics.ts'), 'utf8');
+    const names = [
+      ...source.matchAll(/\b(?:perRun|diag)\(\s*'([a-z0-9_]+)'/g),
+      ...source.matchAll(/name:\s*`\$\{p\}([a-z0-9_]+)`/g),
+    ].map((m) => `ntk_sidecar_${m[1]}`);
+    expect(names.length).toBeGreaterThan(40);
+    const doc = repoDocs('metrics') ?? '';
+    expect(names.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+
   it('nothing refers to the private spec any more', () => {
     const needle = ['shared', 'spec'].join('/');
     let hits = '';
