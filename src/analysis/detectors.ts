@@ -7,6 +7,11 @@
  * kernel streaks advance only when a new kernel snapshot arrives. Everything a flag used is returned as evidence.
  * With no kernel snapshot at all the detectors run in logits-only mode (docs/science.md B): spike, catapult onset and
  * recovery, and plateau on the observed loss only.
+ *
+ * Spikes vs minibatch noise (issue 11): a spike must clear both the A13 ratio (L > (1+θ)·window min) and the loss's own
+ * noise level (ln L above its running median by more than spikeNoiseK robust standard deviations of the residuals
+ * about that median over the last spikeNoiseWindow points). With a kernel, a spike is a catapult only
+ * with kernel support (A13/C10): R_EoS ≥ eosLow at or during the spike, or λ_1 dropping / E_k jumping afterwards.
  */
 import type { SnapshotDiagnostics } from './types.js';
 
@@ -58,6 +63,13 @@ export interface DetectorConfig {
    */
   energyJump: number;
   energyK: number;
+  /**
+   * A spike must also exceed the running median of ln L (spikeWindow points before it) by spikeNoiseK robust σ of
+   * the residuals about that running median over the spikeNoiseWindow points before it (1.4826·MAD); 0 disables.
+   * A Gaussian-noise point clears 6σ about once in 10⁹, so heavy tails (hard batches) get room; catapults rise 10–100× (C10).
+   */
+  spikeNoiseK: number;
+  spikeNoiseWindow: number;
 }
 
 export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
@@ -82,6 +94,8 @@ export const DEFAULT_DETECTOR_CONFIG: DetectorConfig = {
   catapultSettle: 0.05,
   energyJump: 0.1,
   energyK: 5,
+  spikeNoiseK: 6,
+  spikeNoiseWindow: 20,
 };
 
 export type Regime = 'lazy' | 'rich' | 'unknown';
@@ -97,8 +111,12 @@ export interface DetectorEvidence {
   lambdaBeforeSpike?: number;
   /** λ_1 now / λ_1 before the spike. */
   lambdaRatio?: number;
-  /** Step at which the loss came back within (1+θ/5) of the pre-spike minimum. */
+  /** Step at which the loss came back within (1+θ/5) of the pre-spike minimum (or within its noise band). */
   recoveredStep?: number;
+  /** Robust per-point noise σ of ln L before the latest spike candidate (0 = smooth or too few points). */
+  lossNoise?: number;
+  /** 1 while a spike is open that the kernel does not (yet) call a catapult (no R_EoS ≥ eosLow, no λ_1 drop/E_k jump). */
+  spikeWithoutKernelSupport?: number;
   eosRatio?: number;
   eosStreak: number;
   /** d ln λ_1/ds over the sharpening window. */
@@ -146,6 +164,10 @@ export interface DetectorFlags {
 interface CatapultTrack {
   onsetStep: number;
   preSpikeMin: number;
+  /** Recovered once L ≤ this: max((1+θ/5)·pre-spike min, pre-spike level·e^{2σ}) (back inside the noise band). */
+  recoverBelow: number;
+  /** R_EoS ≥ eosLow on a kernel snapshot at or after the last one before the spike (A13: catapult window). */
+  eosSupport: boolean;
   lambdaBefore?: number;
   energyBefore?: number;
   confirmed: boolean;
@@ -223,6 +245,44 @@ function lastBefore(history: readonly SnapshotDiagnostics[], step: number): Snap
   return undefined;
 }
 
+/** Latest snapshot at or before `step`. */
+function lastAtOrBefore(history: readonly SnapshotDiagnostics[], step: number): SnapshotDiagnostics | undefined {
+  for (let i = history.length - 1; i >= 0; i--) if (history[i].step <= step) return history[i];
+  return undefined;
+}
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 === 1 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+}
+
+/**
+ * Noise band of ln L at finite point f: the running median m_j of ln L over the spikeWindow points before j, and the
+ * robust scale of the residuals r_j = ln L_j − m_j over the spikeNoiseWindow points before f (centre = their median,
+ * σ = 1.4826·MAD). Residuals about a running median follow the trend, so a smooth curve has σ ≈ 0 and minibatch
+ * noise (including periodic hard batches) sets its own σ. undefined when disabled, with < 5 residuals or a
+ * non-positive loss. Spike test: ln L_f − m_f > centre + spikeNoiseK·σ.
+ */
+function noiseBand(losses: readonly LossPoint[], finite: readonly number[], f: number, cfg: DetectorConfig): { median: number; centre: number; sigma: number } | undefined {
+  if (!(cfg.spikeNoiseK > 0)) return undefined;
+  const W = cfg.spikeWindow;
+  const from = Math.max(0, f - cfg.spikeNoiseWindow - W);
+  const logs: number[] = [];
+  for (let w = from; w < f; w++) {
+    const l = losses[finite[w]].loss;
+    if (!(l > 0)) return undefined;
+    logs.push(Math.log(l));
+  }
+  const runningMedian = (j: number) => median(logs.slice(Math.max(0, j - W), j)); // j indexes logs; j = length → f
+  const residuals: number[] = [];
+  for (let j = Math.max(W, logs.length - cfg.spikeNoiseWindow); j < logs.length; j++) residuals.push(logs[j] - runningMedian(j));
+  if (residuals.length < 5) return undefined;
+  const centre = median(residuals);
+  const sigma = 1.4826 * median(residuals.map((r) => Math.abs(r - centre)));
+  return { median: runningMedian(logs.length), centre, sigma };
+}
+
 /** E_k for the largest reported k ≤ kMax (A8), if the snapshot has residual projections. */
 function energyAt(d: SnapshotDiagnostics | undefined, kMax: number): number | undefined {
   let best: { k: number; fraction: number } | undefined;
@@ -272,7 +332,7 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
   const { history, losses } = input;
   const state: DetectorState = { ...prior, catapult: prior.catapult ? { ...prior.catapult } : undefined };
   const mode: DetectorFlags['mode'] = history.length > 0 ? 'kernel' : 'logits';
-  const finite = neededFinite(losses, prior.lastLossStep, cfg.spikeWindow, cfg.plateauWindow);
+  const finite = neededFinite(losses, prior.lastLossStep, cfg.spikeWindow + (cfg.spikeNoiseK > 0 ? cfg.spikeNoiseWindow : 0), cfg.plateauWindow);
   const recoveryLevel = 1 + cfg.spikeTheta / 5; // A13 catapult in progress: until L ≤ (1+θ/5)·pre-spike min
 
   // --- Loss points new since the last update: spikes, catapult onset and recovery.
@@ -281,12 +341,18 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
   let spikeStep: number | undefined;
   let first = finite.length;
   while (first > 0 && losses[finite[first - 1]].step > prior.lastLossStep) first--;
+  let lossNoise: number | undefined;
   for (let f = first; f < finite.length; f++) {
     const { step, loss } = losses[finite[f]];
     let windowMin = Infinity;
     for (let w = Math.max(0, f - cfg.spikeWindow); w < f; w++) windowMin = Math.min(windowMin, losses[finite[w]].loss);
     const ratio = loss / Math.min(windowMin, loss);
-    const spike = Number.isFinite(windowMin) && loss > (1 + cfg.spikeTheta) * Math.min(windowMin, loss);
+    const noise = noiseBand(losses, finite, f, cfg);
+    let spike = Number.isFinite(windowMin) && loss > (1 + cfg.spikeTheta) * Math.min(windowMin, loss);
+    if (spike && noise !== undefined) {
+      lossNoise = noise.sigma;
+      spike = Math.log(loss) - noise.median > noise.centre + cfg.spikeNoiseK * noise.sigma;
+    }
     // EoS needs a non-monotone loss inside the current in-band streak (tracked point by point).
     if (state.eosStartStep !== undefined && step >= state.eosStartStep) {
       if (state.eosLastLoss !== undefined && loss > state.eosLastLoss) state.eosNonMonotone = true;
@@ -298,12 +364,18 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
       if (spikeRatio === undefined || ratio > spikeRatio) { spikeRatio = ratio; spikeStep = step; }
       if (!track) {
         const before = lastBefore(history, step);
-        state.catapult = { onsetStep: step, preSpikeMin: windowMin, lambdaBefore: before?.lambdaMax, energyBefore: energyAt(before, cfg.energyK), confirmed: false, settled: false };
+        const atOrBefore = lastAtOrBefore(history, step);
+        const band = noise === undefined ? 0 : Math.exp(noise.median + noise.centre + 2 * noise.sigma);
+        state.catapult = {
+          onsetStep: step, preSpikeMin: windowMin, recoverBelow: Math.max(recoveryLevel * windowMin, band),
+          eosSupport: (atOrBefore?.stability?.eosRatio ?? 0) >= cfg.eosLow,
+          lambdaBefore: before?.lambdaMax, energyBefore: energyAt(before, cfg.energyK), confirmed: false, settled: false,
+        };
       } else {
         track.recoveredStep = undefined; // up again: the recovery has to happen after this point
         track.settled = false;
       }
-    } else if (track && track.recoveredStep === undefined && loss <= recoveryLevel * track.preSpikeMin) {
+    } else if (track && track.recoveredStep === undefined && loss <= track.recoverBelow) {
       track.recoveredStep = step;
     }
   }
@@ -341,6 +413,8 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
       state.eosLastLoss = undefined;
     }
     const track = state.catapult;
+    // R_EoS in the catapult window while the spike is still open also supports it (the snapshot may lag the spike).
+    if (track && track.recoveredStep === undefined && (latest.stability?.eosRatio ?? 0) >= cfg.eosLow) track.eosSupport = true;
     if (track && latest.step >= track.onsetStep) {
       if (!track.confirmed) {
         const lambdaDrop = track.lambdaBefore !== undefined && latest.lambdaMax !== undefined && latest.lambdaMax <= cfg.catapultDrop * track.lambdaBefore;
@@ -409,6 +483,8 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
   }
 
   const active = state.catapult;
+  // With a kernel, a spike is a catapult only with kernel support (A13/C10); logits-only runs have the spike alone (B).
+  const supported = active !== undefined && (mode === 'logits' || active.confirmed || active.eosSupport);
   const shown = active ?? ended; // a catapult that ended in this update still reports its numbers
   const lastLoss = finite.length ? losses[finite[finite.length - 1]].loss : undefined;
   const evidence: DetectorEvidence = {
@@ -421,6 +497,8 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
     lambdaBeforeSpike: shown?.lambdaBefore,
     lambdaRatio: shown?.lambdaBefore && latest?.lambdaMax !== undefined ? latest.lambdaMax / shown.lambdaBefore : undefined,
     recoveredStep: shown?.recoveredStep,
+    lossNoise,
+    spikeWithoutKernelSupport: active !== undefined && !supported ? 1 : undefined,
     eosRatio,
     eosStreak: state.eosStreak,
     sharpeningRate,
@@ -433,7 +511,7 @@ export function updateDetectors(prior: DetectorState, input: DetectorInput, cfg:
     flags: {
       mode,
       lossSpike,
-      catapultInProgress: active !== undefined,
+      catapultInProgress: supported,
       catapultConfirmed,
       edgeOfStability,
       imminentInstability,
