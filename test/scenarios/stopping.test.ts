@@ -111,6 +111,81 @@ describe('lazy linear model in the kernel regime (example A, docs/science.md C6/
   });
 });
 
+describe('kernel regime with a non-zero plateau: strong modes learnt fast, a weak slow tail (issue 11)', () => {
+  // K = diag(100, 10, 0.1, 0) from J = diag(10, √10, √0.1, 0); N = 4, c_L = 1/(2N), η = 0.018, f₀ = 0,
+  // y = (1, 1, 0.15, 1): two strong modes (rates 2c_L ηλ = 0.45, 0.045) are learnt by step ~60, then the loss sits on
+  // the null-space floor c_L·1 = 0.125 plus a weak slow mode (energy 0.0225, rate 4.5e-4). The NTK-time fit of this
+  // run is exact. Before issue 11 the decision fell back to the observed power-law fit (R²_time NaN between
+  // snapshots sent every step), which stopped only at step 77, past the window's end (53).
+  const lambda = [100, 10, 0.1, 0];
+  const y = [1, 1, 0.15, 1];
+  const J = new Float64Array(16);
+  lambda.forEach((l, i) => (J[5 * i] = Math.sqrt(l)));
+  const cL = 1 / 8;
+  const eta = 0.018;
+  const q = lambda.map((l) => 1 - 2 * cL * eta * l);
+  const lossAt = (s: number) => cL * q.reduce((acc, qi, i) => acc + y[i] ** 2 * qi ** (2 * s), 0);
+  const gainAt = (s: number) => -cL * q.reduce((acc, qi, i) => acc + (qi < 1 ? y[i] ** 2 * 2 * Math.log(qi) * qi ** (2 * s) : 0), 0);
+  const BUDGET = 1000;
+
+  it.each([1, 5])('STOPs with KESS_REACHED on the kernel-predicted curve inside the economical window (snapshot every %i steps)', async (every) => {
+    // Analytic K2 (A12, ρ = 0.1, s_0 = 0) by bisection on the exact discrete curve.
+    const holds = (s: number) => gainAt(s) * s <= 0.1 * (lossAt(0) - lossAt(s));
+    let lo = 1;
+    let hi = 200;
+    while (hi - lo > 1e-9) if (holds((lo + hi) / 2)) hi = (lo + hi) / 2; else lo = (lo + hi) / 2;
+    const K2 = hi;
+    expect(K2).toBeCloseTo(28.324, 3);
+    const total = lossAt(0) - lossAt(BUDGET);
+    let upper = 0;
+    while ((lossAt(upper) - lossAt(BUDGET)) / total > 0.01) upper++;
+    expect(upper).toBe(53);
+    expect((lossAt(60) - lossAt(100)) / lossAt(60)).toBeLessThan(0.01); // the plateau
+
+    const runId = `plateau-tail-${every}`;
+    const run = client.attach({
+      run_id: runId,
+      probe: { num_samples: 4, num_outputs: 1, targets: { dtype: 'DTYPE_F64', shape: [4, 1], data: f64Bytes(y) } },
+      loss: { kind: 'LOSS_KIND_MSE', scale: cL },
+      optimizer: { kind: 'OPTIMIZER_KIND_SGD' },
+      learning_rate: eta,
+      budget: { max_steps: BUDGET },
+    });
+    await run.accepted;
+    const f = [0, 0, 0, 0];
+    const trail: Array<{ step: number; reason: string; predicted?: number }> = [];
+    let stop: Decision__Output | undefined;
+    let id = 0;
+    for (let step = 0; step <= 400 && stop === undefined; step++) {
+      const loss = cL * f.reduce((acc, v, i) => acc + (v - y[i]) ** 2, 0);
+      expect(loss).toBeCloseTo(lossAt(step), 12);
+      if (step % every === 0) {
+        const d = await snapshot(run, ++id, step, loss, J, 4, 4, Float64Array.from(f));
+        trail.push({ step, reason: d.reason, predicted: d.evidence?.predicted_curve });
+        if (d.action === 'ACTION_STOP') stop = d;
+      } else {
+        await run.sendScalars({ step, train_loss: loss, learning_rate: eta });
+      }
+      for (let i = 0; i < 4; i++) f[i] -= 2 * cL * eta * lambda[i] * (f[i] - y[i]);
+    }
+    expect(stop, JSON.stringify(trail)).toBeDefined();
+    const stopStep = Number(stop!.step);
+    console.info(`plateau with a slow tail, snapshot every ${every}: STOP at step ${stopStep} in the window [K2 = ${K2.toFixed(2)}, 1%-remaining = ${upper}]`);
+    expect(stop!.reason).toBe('REASON_KESS_REACHED');
+    expect(stop!.evidence!.predicted_curve, JSON.stringify(trail)).toBe(1); // decided on the kernel prediction
+    expect(stopStep).toBeGreaterThanOrEqual(K2);
+    expect(stopStep).toBeLessThanOrEqual(upper);
+    expect(trail.filter((t) => t.step < K2).every((t) => t.reason !== 'REASON_KESS_REACHED' && t.reason !== 'REASON_STOP_PENDING')).toBe(true);
+    const p = (await client.getRun(runId)).latest!.diagnostics!.prediction!;
+    expect(p.valid).toBe(true);
+    // Snapshots every 5 steps: R²_time is fitted on the 5 losses since the previous anchor and the fit is exact.
+    if (every === 5) expect(p.time_r2).toBeCloseTo(1, 9);
+    expect(p.kess_k2!).toBeGreaterThanOrEqual(Math.floor(K2));
+    expect(p.kess_k2!).toBeLessThanOrEqual(Math.ceil(K2) + every);
+    await run.finish('RUN_STATUS_STOPPED');
+  });
+});
+
 describe('uv-model catapult (docs/science.md C10)', () => {
   it('says CATAPULT during the spike and never STOPs inside it', async () => {
     // f = m^{-1/2} vᵀu, L = f²/2 (x = 1, y = 0); J = m^{-1/2}[v, u]; λ = (‖u‖² + ‖v‖²)/m. GD with ηλ₀ = 3.
