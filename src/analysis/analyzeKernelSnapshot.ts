@@ -22,6 +22,8 @@ export interface AnalysisContext {
   learningRate: number;
   /** n×C targets (one-hot for classification), when the run sent them. */
   targets?: Float64Array;
+  /** n_eval×C targets of the evaluation probe (docs/generalization.md G4). */
+  evalTargets?: Float64Array;
   /** Every observed loss of the run so far (snapshots and scalars), oldest first. */
   observed: PredictionInput['observed'];
   /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
@@ -58,6 +60,17 @@ export interface KernelSnapshotResult {
   /** false when the kernel or logits held NaN or Inf; spectra are then empty. */
   finite: boolean;
   history: AnalysisHistory;
+}
+
+const SOURCES: Readonly<Record<string, KernelState['source']>> = {
+  TENSOR_KIND_JACOBIAN: 'jacobian',
+  TENSOR_KIND_SKETCH: 'sketch',
+  TENSOR_KIND_GRAM: 'gram',
+};
+
+/** TENSOR_KIND_SKETCH → 'sketch' (drift compares sketches only with sketches of the same seed, A6). */
+export function kernelSourceOf(kind: string): KernelState['source'] {
+  return SOURCES[kind] ?? 'jacobian';
 }
 
 function allFinite(a: Float64Array | undefined): boolean {

@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 /**
- * ntk-sidecar command line: `serve` (default) and `analyze FILE.npy`. The only place that reads argv and env.
+ * ntk-sidecar command line: `serve` (default), `analyze FILE.npy` and `replay RECORDING`. The only place that reads argv and env.
  */
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { ConfigError, OPTIONS, envName, resolveConfig, type OptionName } from '../config/config.js';
 import { PolicyError } from '../policy/policy.js';
 import { packageVersion, startSidecarServer } from '../server/sidecarServer.js';
 import { analyzeCommand } from './analyzeCommand.js';
+import { readStructured } from './readStructured.js';
+import { replayCommand } from './replayCommand.js';
 
 const USAGE = `Usage:
   ntk-sidecar serve [flags]        run the sidecar (default command)
   ntk-sidecar analyze FILE.npy     spectrum summary of a saved Jacobian, sketch or Gram (--help for flags)
+  ntk-sidecar replay RECORDING     decisions of a policy on a run recorded with --record-dir (--help for flags)
   ntk-sidecar --version
 
 serve flags (environment NTK_SIDECAR_<FLAG>, config file keys in camelCase):
@@ -22,21 +22,6 @@ ${(Object.keys(OPTIONS) as OptionName[])
   .map((name) => `  --${name.padEnd(24)} ${OPTIONS[name].help} [${envName(name)}]`)
   .join('\n')}
 `;
-
-function readStructured(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read ${what} ${path}: ${(err as Error).message}`);
-  }
-  try {
-    // YAML is a superset of JSON, but JSON files get JSON's stricter errors.
-    return extname(path) === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ConfigError(`${what} ${path} is not valid ${extname(path) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
-}
 
 async function serve(args: string[]): Promise<number> {
   const options: Record<string, { type: 'string' | 'boolean' }> = { config: { type: 'string' }, help: { type: 'boolean' } };
@@ -87,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === 'analyze') return await analyzeCommand(rest, process.stdout, process.stderr);
+    if (command === 'replay') return replayCommand(rest, process.stdout);
     if (command === undefined || command === 'serve') return await serve(rest);
     if (command.startsWith('--')) return await serve(argv);
     process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);

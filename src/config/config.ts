@@ -22,6 +22,8 @@ export interface Config {
   grpcAddr: string;
   metricsAddr: string;
   dataDir: string;
+  /** Record what every run sends under this directory (replayable with `ntk-sidecar replay`); undefined = off. */
+  recordDir: string | undefined;
   policyFile: string | undefined;
   backend: BackendKind;
   limits: Limits;
@@ -46,6 +48,7 @@ export function defaultConfig(): Config {
     grpcAddr: '127.0.0.1:50051',
     metricsAddr: '0.0.0.0:9464',
     dataDir: './ntk-sidecar-data',
+    recordDir: undefined,
     policyFile: undefined,
     backend: 'auto',
     limits: {
@@ -70,6 +73,7 @@ export const OPTIONS = {
   'grpc-addr': { type: 'address', help: 'gRPC listen address host:port', get: (c: Config) => c.grpcAddr, set: (c: Config, v: string) => { c.grpcAddr = v; } },
   'metrics-addr': { type: 'address', help: 'HTTP address for /metrics, /healthz, /readyz ("off" disables)', get: (c: Config) => c.metricsAddr, set: (c: Config, v: string) => { c.metricsAddr = v; } },
   'data-dir': { type: 'string', help: 'directory for run history', get: (c: Config) => c.dataDir, set: (c: Config, v: string) => { c.dataDir = v; } },
+  'record-dir': { type: 'string', help: 'record every run (RunStart, kernels, logits, losses) here for `replay`', get: (c: Config) => c.recordDir, set: (c: Config, v: string) => { c.recordDir = v; } },
   policy: { type: 'string', help: 'policy file (YAML or JSON)', get: (c: Config) => c.policyFile, set: (c: Config, v: string) => { c.policyFile = v; } },
   backend: { type: 'backend', help: 'kernel backend: auto | gpujs | wasm | reference', get: (c: Config) => c.backend, set: (c: Config, v: string) => { c.backend = v as BackendKind; } },
   'max-receive-bytes': { type: 'int', help: 'gRPC max receive message size in bytes', get: (c: Config) => c.limits.maxReceiveBytes, set: (c: Config, v: string) => { c.limits.maxReceiveBytes = Number(v); } },

@@ -72,13 +72,9 @@ interface PlanState extends TensorPlan {
   coverage: IntervalSet;
 }
 
-const KINDS: readonly TensorKind__Output[] = [
-  'TENSOR_KIND_JACOBIAN',
-  'TENSOR_KIND_SKETCH',
-  'TENSOR_KIND_GRAM',
-  'TENSOR_KIND_LOGITS',
-  'TENSOR_KIND_EVAL_LOGITS',
-];
+/** The tensor kinds a kernel is built from; a snapshot carries at most one of them. */
+export const KERNEL_TENSOR_KINDS: readonly TensorKind__Output[] = ['TENSOR_KIND_JACOBIAN', 'TENSOR_KIND_SKETCH', 'TENSOR_KIND_GRAM'];
+const KINDS: readonly TensorKind__Output[] = [...KERNEL_TENSOR_KINDS, 'TENSOR_KIND_LOGITS', 'TENSOR_KIND_EVAL_LOGITS'];
 const DTYPES: readonly DType__Output[] = ['DTYPE_F32', 'DTYPE_F64', 'DTYPE_F16', 'DTYPE_BF16'];
 
 /** Gaps listed per tensor in an incomplete-snapshot message. */

@@ -17,6 +17,14 @@ export function sourceEpsilon(precision: SourcePrecision, backend?: string): num
   return backend !== undefined && (backend.startsWith('gpujs') || backend.endsWith('f32')) ? Math.max(eps, EPS.f32) : eps;
 }
 
+/**
+ * ε_src of a snapshot's kernel: a Gram arrives multiplied by the trainer (its dtype alone), a Jacobian or sketch is
+ * multiplied here by `backend`.
+ */
+export function kernelEpsilon(kind: string, dtype: string, backend: string): number {
+  return sourceEpsilon(precisionOfDType(dtype), kind === 'TENSOR_KIND_GRAM' ? undefined : backend);
+}
+
 /** 'DTYPE_F32' → 'f32'. */
 export function precisionOfDType(dtype: string): SourcePrecision {
   const p = dtype.replace(/^DTYPE_/, '').toLowerCase();

@@ -6,10 +6,9 @@
  * without bound. At most PIPELINE chunks of a run are in the compute worker at once (decode and network overlap).
  */
 import { Code, SidecarError, codeName } from '../errors.js';
-import { SnapshotAssembler } from '../ingest/snapshotAssembler.js';
-import { decide, type StoppingAnalysis, type Verdict } from '../policy/decide.js';
-import { initialDetectorState, updateDetectors, updateLossDetectors } from '../analysis/detectors.js';
-import { observedKess } from '../analysis/observedKess.js';
+import { KERNEL_TENSOR_KINDS, SnapshotAssembler } from '../ingest/snapshotAssembler.js';
+import type { Verdict } from '../policy/decide.js';
+import { advanceRun, initialRunState, snapshotContext } from '../policy/advanceRun.js';
 import type { PredictionDiagnostics } from '../analysis/types.js';
 import { selectPolicy } from '../policy/policy.js';
 import type { SidecarMessage } from '../gen/ntksidecar/v1/SidecarMessage.js';
@@ -23,13 +22,11 @@ import type { SnapshotPlan } from '../worker/protocol.js';
 import type { Run } from './runTable.js';
 import type { ServerContext } from './serverContext.js';
 import { decisionMessage } from './reports.js';
-import { decodeTargets, runSetupFrom } from './runSetup.js';
+import { decodeEvalTargets, decodeTargets, runLimitsOf, runSetupFrom } from './runSetup.js';
 import { checkRunStartIdentity } from './runIdentity.js';
-import { MAX_DIAGNOSTICS_KEPT, MAX_OBSERVED, MAX_RECENT_DECISIONS } from './runTable.js';
+import { MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
-/** ε of KESS definition K1 (docs/science.md A12), reported only. */
-const KESS_K1_EPS = 0.05;
 const PIPELINE = 2;
 /** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
 const REMEMBERED_REJECTS = 16;
@@ -52,9 +49,9 @@ export interface DuplexCall {
 interface OpenSnapshot {
   assembler: SnapshotAssembler;
   header: SnapshotHeader__Output;
+  plan: SnapshotPlan;
   inflight: Promise<void>[];
   failure?: SidecarError;
-  hasKernel: boolean;
   startedMs: number;
 }
 
@@ -233,28 +230,24 @@ export class AttachSession {
       run.policy = policy;
       run.setup = runSetupFrom(start, samples, outputs);
       run.targets = decodeTargets(start, samples, outputs) ?? run.targets;
+      run.evalTargets = decodeEvalTargets(start, outputs) ?? run.evalTargets;
+      run.limits = runLimitsOf(start);
       resumed = true;
     } else {
       run = {
+        ...initialRunState(runLimitsOf(start)),
         id: start.run_id,
         start,
         samples,
         outputs,
         setup: runSetupFrom(start, samples, outputs),
         targets: decodeTargets(start, samples, outputs),
-        observed: [],
-        diagnostics: [],
-        detectorState: initialDetectorState(),
+        evalTargets: decodeEvalTargets(start, outputs),
         policy,
         state: 'active',
         status: 'RUN_STATUS_UNSPECIFIED',
         attached: true,
-        snapshotsAccepted: 0,
         snapshotsRejected: 0,
-        kernelSnapshots: 0,
-        lastStep: 0,
-        lastLoss: Number.NaN,
-        computeSpent: 0,
         decisionsByReason: new Map(),
         recentDecisions: [],
         touchedAtMs: ctx.now(),
@@ -262,6 +255,7 @@ export class AttachSession {
       ctx.runs.add(run);
     }
     this.run = run;
+    ctx.recorder?.attach(run);
     await this.send({
       accepted: {
         run_id: run.id,
@@ -283,24 +277,31 @@ export class AttachSession {
     }
     let assembler: SnapshotAssembler;
     try {
-      assembler = new SnapshotAssembler(header, { samples: run.samples, outputs: run.outputs, sketchDim: run.start.sketch?.dim || undefined }, this.ctx.config.limits);
-      const kernelKinds = assembler.plans.filter((p) => p.kind !== 'TENSOR_KIND_LOGITS');
+      assembler = new SnapshotAssembler(
+        header,
+        { samples: run.samples, outputs: run.outputs, sketchDim: run.start.sketch?.dim || undefined, evalSamples: run.start.eval_probe?.num_samples || undefined },
+        this.ctx.config.limits,
+      );
+      const kernelKinds = assembler.plans.filter((p) => KERNEL_TENSOR_KINDS.includes(p.kind));
       if (kernelKinds.length > 1) {
         throw new SidecarError(Code.INVALID_ARGUMENT, `snapshot ${header.snapshot_id} declares ${kernelKinds.map((p) => p.kind).join(' and ')}; send one kernel source (Jacobian, sketch or Gram) per snapshot`, 'snapshot');
       }
       const kernel = kernelKinds[0];
       const logits = assembler.plans.find((p) => p.kind === 'TENSOR_KIND_LOGITS');
+      const evalLogits = assembler.plans.find((p) => p.kind === 'TENSOR_KIND_EVAL_LOGITS');
       const plan: SnapshotPlan = {
         samples: run.samples,
         outputs: run.outputs,
         reduction: assembler.reduction,
         kernel: kernel && { kind: kernel.kind, dtype: kernel.dtype, rows: kernel.rows, cols: kernel.cols },
         logits: logits && { dtype: logits.dtype, rows: logits.rows, cols: logits.cols },
+        evalLogits: evalLogits && { dtype: evalLogits.dtype, rows: evalLogits.rows, cols: evalLogits.cols },
         exactMax: this.ctx.config.exactMax,
         topK: this.ctx.config.topK,
+        record: this.ctx.recorder !== undefined,
       };
       await this.ctx.pool.begin(run.id, plan);
-      this.open = { assembler, header, inflight: [], hasKernel: kernel !== undefined, startedMs: this.ctx.now() };
+      this.open = { assembler, header, plan, inflight: [], startedMs: this.ctx.now() };
     } catch (err) {
       await this.rejectOrThrow(header.snapshot_id, err);
     }
@@ -346,25 +347,15 @@ export class AttachSession {
       await Promise.all(open.inflight);
       if (open.failure) throw open.failure;
       this.open = undefined;
-      const { header } = open;
-      this.observe(header.step, header.train_loss);
-      const analysis = await this.ctx.pool.end(run.id, {
-        setup: run.setup,
+      const { header, plan } = open;
+      const snap = {
         snapshotId: header.snapshot_id,
         step: header.step,
         trainLoss: header.train_loss,
-        learningRate: header.learning_rate || run.start.learning_rate,
-        targets: run.targets,
-        observed: run.observed,
+        learningRate: header.learning_rate,
         preconditioned: header.kernel_preconditioned,
-        kess: {
-          rho: run.policy.stopping.rho,
-          eps: KESS_K1_EPS,
-          price: run.policy.stopping.price || undefined,
-          horizonFraction: run.policy.stopping.horizonFraction,
-          budgetStep: run.start.budget?.max_steps || undefined,
-        },
-      });
+      };
+      const analysis = await this.ctx.pool.end(run.id, snapshotContext(run, { setup: run.setup, targets: run.targets, evalTargets: run.evalTargets, learningRate: run.start.learning_rate }, snap, run.policy));
       if (analysis.analysisError) this.ctx.log('warn', `run ${run.id}: snapshot ${header.snapshot_id} accepted without its training-dynamics diagnostics: ${analysis.analysisError}`);
       const backend = this.ctx.pool.backend;
       this.ctx.metrics.analysisDuration.observe({ stage: 'accumulate', backend }, analysis.accumulateSeconds);
@@ -372,96 +363,49 @@ export class AttachSession {
       const totalSeconds = (this.ctx.now() - open.startedMs) / 1000;
       this.ctx.metrics.analysisDuration.observe({ stage: 'total', backend }, totalSeconds);
       this.ctx.metrics.snapshots.inc({ outcome: 'accepted', code: 'OK' });
-      run.snapshotsAccepted++;
-      if (open.hasKernel) run.kernelSnapshots++;
-      run.lastStep = Math.max(run.lastStep, header.step);
-      run.lastLoss = header.train_loss;
-      run.computeSpent = Math.max(run.computeSpent, header.compute_spent);
-      run.touchedAtMs = this.ctx.now();
-      if (open.hasKernel) {
-        run.diagnostics.push(analysis.diagnostics);
-        if (run.diagnostics.length > MAX_DIAGNOSTICS_KEPT) run.diagnostics.shift();
-      }
+      const hasKernel = plan.kernel !== undefined;
       run.latest = {
         diagnostics: analysis.diagnostics,
         snapshotId: header.snapshot_id,
         step: header.step,
         trainLoss: header.train_loss,
-        source: open.assembler.plans.find((p) => p.kind !== 'TENSOR_KIND_LOGITS')?.kind ?? 'TENSOR_KIND_LOGITS',
+        source: plan.kernel?.kind ?? 'TENSOR_KIND_LOGITS',
         // Keep the previous spectra when this snapshot carried no kernel (logits only).
-        spectra: open.hasKernel || !analysis.finite ? analysis.spectra : (run.latest?.spectra ?? []),
+        spectra: hasKernel || !analysis.finite ? analysis.spectra : (run.latest?.spectra ?? []),
         analysisSeconds: totalSeconds,
         backend,
         receivedBytes: open.assembler.receivedBytes,
         finite: analysis.finite,
       };
-      // A13: detectors once per snapshot — on the kernel history, or on the loss alone for logits-only runs (§B).
-      const losses = [...run.observed].sort((a, b) => a.step - b.step);
-      const detected = run.kernelSnapshots > 0
-        ? updateDetectors(run.detectorState, { history: run.diagnostics, losses }, run.policy.stopping)
-        : updateLossDetectors(run.detectorState, losses, run.policy.stopping);
-      run.detectorState = detected.state;
-      run.flags = detected.flags;
+      const event = { kind: 'snapshot', ...snap, computeSpent: header.compute_spent, finite: analysis.finite, hasKernel, diagnostics: analysis.diagnostics } as const;
+      this.ctx.recorder?.snapshot(run, { ...event, plan, kernel: analysis.kernel, logits: analysis.logits, evalLogits: analysis.evalLogits });
+      const { state, verdict } = advanceRun(run, event, run.policy);
+      Object.assign(run, state);
+      run.touchedAtMs = this.ctx.now();
       await this.send({ ack: { snapshot_id: header.snapshot_id, accepted: true, code: Code.OK, message: '' } });
-      const verdict = this.verdict(header.step, header.train_loss, analysis.finite, { history: run.diagnostics, flags: detected.flags, losses, observedKess });
-      await this.record(verdict, header.snapshot_id, header.step, analysis.diagnostics.prediction);
+      await this.record(verdict!, header.snapshot_id, header.step, analysis.diagnostics.prediction);
     } catch (err) {
       await this.rejectOrThrow(end.snapshot_id, err);
     }
   }
 
-  /** Records an observed loss for curve fits and detectors (non-finite losses are findings, not points). */
-  private observe(step: number, loss: number): void {
-    const observed = this.run!.observed;
-    if (!Number.isFinite(loss)) return;
-    const last = observed[observed.length - 1];
-    if (last && last.step === step) last.loss = loss;
-    else observed.push({ step, loss });
-    if (observed.length > MAX_OBSERVED) observed.shift();
-  }
-
-  private async scalars(s: Scalars__Output): Promise<void> {
+  private async scalars(m: Scalars__Output): Promise<void> {
     const run = this.run!;
-    this.observe(s.step, s.train_loss);
-    run.lastStep = Math.max(run.lastStep, s.step);
-    run.lastLoss = s.train_loss;
-    run.computeSpent = Math.max(run.computeSpent, s.compute_spent);
+    const event = { kind: 'scalars', step: m.step, trainLoss: m.train_loss, computeSpent: m.compute_spent } as const;
+    this.ctx.recorder?.scalars(run, event);
+    const { state, verdict } = advanceRun(run, event, run.policy);
+    Object.assign(run, state);
     run.touchedAtMs = this.ctx.now();
-    // Scalars carry no snapshot, so they only speak up when they bring news: divergence or a spent budget.
-    const before = run.decision?.action;
-    const verdict = this.verdict(s.step, s.train_loss, true);
-    if (verdict.action === 'ACTION_STOP' && before !== 'ACTION_STOP') {
-      await this.record(verdict, run.latest?.snapshotId ?? 0, s.step);
-    }
-  }
-
-  private verdict(step: number, loss: number, finite: boolean, analysis?: StoppingAnalysis) {
-    const run = this.run!;
-    const budget = run.start.budget;
-    return decide(
-      {
-        step,
-        computeSpent: run.computeSpent,
-        trainLoss: loss,
-        dataFinite: finite,
-        snapshots: run.snapshotsAccepted,
-        kernelSnapshots: run.kernelSnapshots,
-        run: { warmupSteps: run.start.warmup_steps, maxSteps: budget?.max_steps ?? 0, maxCompute: budget?.max_compute ?? 0 },
-        analysis,
-      },
-      run.policy,
-      run.decision?.verdict,
-    );
+    if (verdict) await this.record(verdict, run.latest?.snapshotId ?? 0, m.step);
   }
 
   private async record(verdict: Verdict, snapshotId: number, step: number, prediction?: PredictionDiagnostics): Promise<void> {
     const run = this.run!;
     const decidedAtMs = this.ctx.now();
     const message = decisionMessage(run, verdict, snapshotId, step, decidedAtMs, prediction);
-    run.decision = { verdict, message, decidedAtMs, action: verdict.action, enforced: run.policy.enforced };
+    run.decision = { message, decidedAtMs, action: verdict.action, enforced: run.policy.enforced };
     run.recentDecisions.push(message);
     if (run.recentDecisions.length > MAX_RECENT_DECISIONS) run.recentDecisions.shift();
-    if (verdict.action === 'ACTION_STOP' && !run.policy.enforced && !run.wouldStop) run.wouldStop = { step, compute: run.computeSpent };
     run.decisionsByReason.set(verdict.reason, (run.decisionsByReason.get(verdict.reason) ?? 0) + 1);
     this.ctx.metrics.decisions.inc({ action: verdict.action, reason: verdict.reason, enforced: String(run.policy.enforced) });
     this.ctx.runs.persist(run);
@@ -507,6 +451,7 @@ export class AttachSession {
       await this.ctx.pool.abort(run.id);
     }
     run.attached = false;
+    this.ctx.recorder?.detach(run.id);
     if (run.state === 'active') run.state = 'detached';
   }
 }

@@ -169,6 +169,6 @@ export function runSummary(run: Run): RunSummary {
     ...runIdentity(run),
     last_step: run.lastStep,
     action: run.decision?.action ?? 'ACTION_UNSPECIFIED',
-    reason: run.decision?.verdict.reason ?? 'REASON_UNSPECIFIED',
+    reason: run.verdict?.reason ?? 'REASON_UNSPECIFIED',
   };
 }

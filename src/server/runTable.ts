@@ -9,15 +9,15 @@ import type { RunStart__Output } from '../gen/ntksidecar/v1/RunStart.js';
 import type { RunStatus__Output } from '../gen/ntksidecar/v1/RunStatus.js';
 import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
 import { selectPolicy, type Policy, type PolicySet } from '../policy/policy.js';
-import { decodeTargets, runSetupFrom } from './runSetup.js';
+import { decodeEvalTargets, decodeTargets, runLimitsOf, runSetupFrom } from './runSetup.js';
 import type { RunStore } from '../store/runStore.js';
 import type { Verdict } from '../policy/decide.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
-import type { DetectorFlags, DetectorState } from '../analysis/detectors.js';
+import type { RunState } from '../policy/advanceRun.js';
 
-export type RunState = 'active' | 'detached' | 'ended';
+export type RunLifecycle = 'active' | 'detached' | 'ended';
 
 export interface SnapshotRecord {
   diagnostics: SnapshotDiagnostics;
@@ -32,51 +32,35 @@ export interface SnapshotRecord {
   finite: boolean;
 }
 
+/** The decision last sent for a run (its verdict is RunState.verdict). */
 export interface DecisionRecord {
-  verdict: Verdict;
   message: Decision;
   decidedAtMs: number;
   action: Verdict['action'];
   enforced: boolean;
 }
 
-/** Observed losses kept per run for curve fits and detectors (oldest dropped beyond this). */
-export const MAX_OBSERVED = 4096;
-/** Kernel-snapshot diagnostics kept per run (the detectors look back a few snapshots). */
-export const MAX_DIAGNOSTICS_KEPT = 64;
-
-export interface Run {
+/** A run as the server holds it: its decision state (advanceRun) plus identity, transport and history. */
+export interface Run extends RunState {
   id: string;
   start: RunStart__Output;
   samples: number;
   outputs: number;
   setup: RunSetup;
   targets: Float64Array | undefined;
-  /** Losses from snapshots and scalars, oldest first, at most MAX_OBSERVED. */
-  observed: Array<{ step: number; loss: number }>;
-  /** Diagnostics of recent kernel snapshots, oldest first (the policy's window). */
-  diagnostics: SnapshotDiagnostics[];
-  /** A13 detector state carried across snapshots, and the latest flags. */
-  detectorState: DetectorState;
-  flags?: DetectorFlags;
+  /** Targets of the evaluation probe (RunStart.eval_probe), decoded. */
+  evalTargets?: Float64Array;
   policy: Policy;
-  state: RunState;
+  state: RunLifecycle;
   status: RunStatus__Output;
   /** true while an Attach stream owns the run. */
   attached: boolean;
-  snapshotsAccepted: number;
   snapshotsRejected: number;
-  kernelSnapshots: number;
-  lastStep: number;
-  lastLoss: number;
-  computeSpent: number;
   latest?: SnapshotRecord;
   decision?: DecisionRecord;
   decisionsByReason: Map<Reason, number>;
   /** The last decisions sent, oldest first (GetRun's history). */
   recentDecisions: Decision[];
-  /** Shadow mode: the step and compute at which STOP latched without being enforced. */
-  wouldStop?: { step: number; compute: number };
   touchedAtMs: number;
 }
 
@@ -93,10 +77,10 @@ export function shadowSavings(run: Run): { wouldStopStep: number; computeAfter: 
 }
 
 /** What the store keeps of a run: everything but what is derived again from RunStart and the policy file. */
-export type StoredRun = Omit<Run, 'policy' | 'setup' | 'targets' | 'attached'> & { policyName: string };
+export type StoredRun = Omit<Run, 'policy' | 'setup' | 'targets' | 'evalTargets' | 'attached'> & { policyName: string };
 
 export function storedRun(run: Run): StoredRun {
-  const { policy, setup: _setup, targets: _targets, attached: _attached, ...rest } = run;
+  const { policy, setup: _setup, targets: _targets, evalTargets: _evalTargets, attached: _attached, ...rest } = run;
   return { ...rest, policyName: policy.name };
 }
 
@@ -107,11 +91,16 @@ export function restoredRun(stored: StoredRun, policies: PolicySet, warn: (messa
     warn(`run "${stored.id}" used policy "${stored.policyName}", which the policy file no longer defines; it now uses the default policy`);
     policy = selectPolicy(policies, '')!;
   }
+  // Files written before RunState existed carry the verdict inside the decision record and no limits.
+  const legacy = stored as Partial<StoredRun> & { decision?: { verdict?: Verdict } };
   return {
     ...stored,
+    limits: stored.limits ?? runLimitsOf(stored.start),
+    verdict: stored.verdict ?? legacy.decision?.verdict,
     policy,
     setup: runSetupFrom(stored.start, stored.samples, stored.outputs),
     targets: decodeTargets(stored.start, stored.samples, stored.outputs),
+    evalTargets: decodeEvalTargets(stored.start, stored.outputs),
     attached: false,
     state: stored.state === 'active' ? 'detached' : stored.state,
   };
@@ -207,7 +196,7 @@ export class RunTable {
         lastStep: run.lastStep,
         trainLoss: run.lastLoss,
         decision: run.decision ? (run.decision.action === 'ACTION_STOP' ? 1 : 0) : undefined,
-        decisionReason: run.decision?.verdict.reason,
+        decisionReason: run.verdict?.reason,
         enforced: run.decision?.enforced ?? run.policy.enforced,
         spectra: run.latest?.spectra ?? [],
         diagnostics: run.diagnostics[run.diagnostics.length - 1],

@@ -4,6 +4,7 @@ import type { SidecarMetrics } from '../metrics/sidecarMetrics.js';
 import type { PolicySet } from '../policy/policy.js';
 import type { ComputePool } from '../worker/computePool.js';
 import type { RunTable } from './runTable.js';
+import type { RunRecorder } from '../record/runRecorder.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -13,6 +14,8 @@ export interface ServerContext {
   pool: ComputePool;
   policies: PolicySet;
   metrics: SidecarMetrics;
+  /** Present with --record-dir. */
+  recorder?: RunRecorder;
   version: string;
   /** Open Attach sessions, ended with UNAVAILABLE at shutdown. */
   sessions: Set<{ shutdown(): void }>;

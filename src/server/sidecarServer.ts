@@ -59,20 +59,60 @@ function stderrLog(min: LogLevel) {
   };
 }
 
-function toStatus(err: unknown): Partial<grpc.StatusObject> {
+/** Unknown errors reach clients as a generic INTERNAL; the detail (with the reference) goes to the log. */
+function toStatus(err: unknown, ref?: string): Partial<grpc.StatusObject> {
   if (err instanceof SidecarError) return { code: err.code as number as grpc.status, details: err.message };
-  return { code: grpc.status.INTERNAL, details: `internal error: ${err instanceof Error ? err.message : String(err)}` };
+  return { code: grpc.status.INTERNAL, details: `internal error${ref ? ` (${ref})` : ''}; the sidecar logged the details — report them, then retry with backoff` };
+}
+
+let errorRefs = 0;
+/** A short reference that ties a client's INTERNAL to the log line holding the detail. */
+function errorRef(): string {
+  return `ref ${process.pid}-${++errorRefs}`;
 }
 
 /** Wraps a unary handler: SidecarError → its status, anything else → INTERNAL; checks the bearer token. */
+/** Marks a request whose bytes did not decode (see tolerantDeserializers). */
+const UNDECODABLE = Symbol('undecodable');
+
+/**
+ * grpc-js answers a request that fails to decode with INTERNAL ("sidecar bug, retry" in docs/errors.md) — wrong for
+ * protobuf garbage (issue 14 #8). The wrapped deserializers never throw: a unary request becomes a marker that
+ * `unary` refuses with INVALID_ARGUMENT; an Attach message becomes an empty TrainerMessage, which the session
+ * refuses (INVALID_ARGUMENT "without a kind", or FAILED_PRECONDITION as the first message).
+ */
+function tolerantDeserializers(service: grpc.ServiceDefinition, log: (level: LogLevel, message: string) => void): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(service)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          const why = err instanceof Error ? err.message : String(err);
+          log('warn', `${name}: a request of ${bytes.length} bytes is not valid protobuf (${why})`);
+          return method.requestStream ? {} : { [UNDECODABLE]: why };
+        }
+      },
+    };
+  }
+  return out as grpc.ServiceDefinition;
+}
+
 function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res) {
   return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
     try {
       authorize(ctx, call.metadata);
+      const undecodable = (call.request as Record<symbol, unknown> | null)?.[UNDECODABLE];
+      if (undecodable !== undefined) {
+        throw new SidecarError(Code.INVALID_ARGUMENT, `the request is not a valid ${call.getPath().split('/').pop()}Request protobuf message (${String(undecodable)}); send the message the proto defines`);
+      }
       callback(null, fn(call.request));
     } catch (err) {
-      if (!(err instanceof SidecarError)) ctx.log('error', `unary handler failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      callback(toStatus(err));
+      const ref = err instanceof SidecarError ? undefined : errorRef();
+      if (ref) ctx.log('error', `unary handler ${call.getPath()} failed (${ref}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      callback(toStatus(err, ref));
     }
   };
 }
@@ -185,10 +225,12 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const policies: PolicySet = policySetFrom(opts.policyDocument, config.policyFile ?? 'policy');
   const version = packageVersion();
   const store = new RunStore(config.dataDir, (message) => log('warn', message));
-  let pool: ComputePool | undefined;
-  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void pool?.drop(id), store);
+  // Runs are restored before the worker threads start, so that nothing keeps a failed start-up alive.
+  const started: { pool?: ComputePool } = {};
+  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void started.pool?.drop(id), store);
   await restoreRuns(store, runs, policies, config, log);
-  pool = await ComputePool.start(config.computeWorkers, config.backend);
+  const pool = await ComputePool.start(config.computeWorkers, config.backend);
+  started.pool = pool;
   try {
     return await serveWith(opts, log, policies, version, store, runs, pool);
   } catch (err) {
@@ -285,14 +327,13 @@ async function serveWith(
     'grpc.max_receive_message_length': config.limits.maxReceiveBytes,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
   });
-  server.addService(proto.ntksidecar.v1.NtkSidecar.service, handlers(ctx, () => stopping));
+  server.addService(tolerantDeserializers(proto.ntksidecar.v1.NtkSidecar.service, log), handlers(ctx, () => stopping));
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
 
   const grpcAddr = parseAddress(config.grpcAddr)!;
-  let port: number;
-  port = await bindGrpc(server, config.grpcAddr, credentials(config));
+  const port = await bindGrpc(server, config.grpcAddr, credentials(config));
   const grpcAddress = `${formatHost(grpcAddr.host)}:${port}`;
 
   let http: HttpServer | undefined;

@@ -8,11 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { Code, SidecarError } from '../errors.js';
 import { decodeTensor } from '../ingest/decodeTensor.js';
 import { createGramBackend, KernelAccumulator, symmetrizeGram, type GramBackend } from '../kernel/index.js';
-import { precisionOfDType, sourceEpsilon } from '../kernel/sourceEpsilon.js';
-import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
+import { kernelEpsilon } from '../kernel/sourceEpsilon.js';
 import type { AnalysisContext, SnapshotAnalysis, SnapshotPlan, WorkerInit, WorkerRequest, WorkerResponse } from './protocol.js';
 import type { AnalysisHistory } from '../analysis/analyzeSnapshot.js';
-import { analyzeKernelSnapshot, type KernelSnapshotInput } from '../analysis/analyzeKernelSnapshot.js';
+import { analyzeKernelSnapshot, kernelSourceOf } from '../analysis/analyzeKernelSnapshot.js';
 
 interface Pending {
   plan: SnapshotPlan;
@@ -30,12 +29,6 @@ const pending = new Map<string, Pending>();
 /** Per-run analysis history: reference kernels K_0 and K_{t−1} with their eigenpairs (docs/science.md A6, A8, A11). */
 const histories = new Map<string, AnalysisHistory>();
 let backend: GramBackend;
-
-const SOURCES: Partial<Record<TensorKind__Output, KernelSnapshotInput['source']>> = {
-  TENSOR_KIND_JACOBIAN: 'jacobian',
-  TENSOR_KIND_SKETCH: 'sketch',
-  TENSOR_KIND_GRAM: 'gram',
-};
 
 function begin(run: string, plan: SnapshotPlan): void {
   const p: Pending = { plan, accumulateSeconds: 0 };
@@ -98,8 +91,8 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
       samples: plan.samples,
       outputs: plan.outputs,
       reduction: plan.reduction,
-      source: (plan.kernel && SOURCES[plan.kernel.kind]) ?? 'jacobian',
-      epsSrc: plan.kernel ? sourceEpsilon(precisionOfDType(plan.kernel.dtype), p.accumulator ? backend.name : undefined) : 0,
+      source: kernelSourceOf(plan.kernel?.kind ?? ''),
+      epsSrc: plan.kernel ? kernelEpsilon(plan.kernel.kind, plan.kernel.dtype, backend.name) : 0,
       exactMax: plan.exactMax,
       topK: plan.topK,
       logits: p.logits,
@@ -116,6 +109,7 @@ function end(run: string, context: AnalysisContext): SnapshotAnalysis {
     diagnostics: result.diagnostics!,
     analysisError: result.analysisError,
     logits: p.logits,
+    evalLogits: p.evalLogits,
     kernel: plan.record && kernel ? { data: kernel, size } : undefined,
     finite: result.finite,
     accumulateSeconds: p.accumulateSeconds,

@@ -32,6 +32,8 @@ export interface SnapshotAnalysis {
   analysisError?: string;
   /** n×C logits (row-major float64), when sent. */
   logits?: Float64Array;
+  /** n_eval×C logits on the evaluation probe, when sent. */
+  evalLogits?: Float64Array;
   /** The assembled kernel, returned only when the plan asks for it (recording, docs/design.md §4). */
   kernel?: { data: Float64Array; size: number };
   /** false when any tensor held NaN or Inf; spectra are then empty. */
