@@ -60,6 +60,8 @@ export interface ObservedKessResult {
   lossAtHorizon?: number;
   /** g(s_t) = −dL/ds, needed only when a price is set. */
   gainPerStep?: number;
+  /** The observed loss rises (or nothing was learnt): no KESS, horizon or gain is read off it (issue 11). */
+  diverging?: boolean;
 }
 
 /** The integrator's observed-curve estimator; it may ignore `at` (step s_t, horizon H in steps, ρ). */
@@ -133,6 +135,7 @@ function chooseCurve(input: StoppingInput, cfg: StoppingConfig, horizon: number)
     return { predicted: true, kessStep: p.kess.K2, lossNow: latest.trainLoss, lossAtHorizon: p.lossAtHorizon, gainPerStep: p.gain.perStep };
   }
   const o = input.observedKess(input.losses, { step: input.step, horizon, rho: cfg.rho });
+  if (o.diverging) return { predicted: false, lossNow: o.lossNow, fallbackWhy: `${why ? `${why}; ` : ''}observed loss rising, no sweet spot` };
   return { predicted: false, kessStep: o.kessStep, lossNow: o.lossNow, lossAtHorizon: o.lossAtHorizon, gainPerStep: o.gainPerStep, fallbackWhy: why };
 }
 

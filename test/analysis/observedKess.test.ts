@@ -53,6 +53,20 @@ describe('observedKess', () => {
     expect(res.kessStep!).toBeCloseTo(33.2705, 2);
   });
 
+  it('reads no KESS, horizon or gain off a rising loss, and flags it (issue 11 item 4)', () => {
+    // Learnt, then rising 0.2 %/step over the last 30 points (6 % over the 20-point window).
+    const L = (s: number) => (s <= 70 ? 0.1 + (s + 1) ** -1 : (0.1 + 71 ** -1) * (1 + 0.002 * (s - 70)));
+    const losses = Array.from({ length: 101 }, (_, s) => ({ step: s, loss: L(s) }));
+    const res = observedKess(losses, { step: 100, horizon: 20, rho: 0.1 });
+    expect(res).toEqual({ lossNow: L(98), diverging: true });
+    // Nothing learnt at all (flat then up): A = 0 or rising, no sweet spot either way.
+    const flatUp = Array.from({ length: 30 }, (_, s) => ({ step: s, loss: 1 + 0.01 * s }));
+    expect(observedKess(flatUp, { step: 29, horizon: 6, rho: 0.1 }).diverging).toBe(true);
+    // A noisy plateau (±0.3 %, below the 1 % rise tolerance) is not diverging.
+    const plateau = Array.from({ length: 100 }, (_, s) => ({ step: s, loss: 0.1 + (s + 1) ** -1.5 + 0.0003 * Math.sin(1.7 * s) }));
+    expect(observedKess(plateau, { step: 99, horizon: 20, rho: 0.1 }).diverging).toBeUndefined();
+  });
+
   it('says nothing before the curve can be fitted', () => {
     expect(observedKess([{ step: 0, loss: 1 }], { step: 0, horizon: 0, rho: 0.1 })).toEqual({ lossNow: 1 });
   });

@@ -163,6 +163,17 @@ describe('A14 chain on a lazy kernel-regime run', () => {
     expect(invalid.at(-1)!.verdict).toMatchObject({ reason: 'REASON_BEFORE_KESS', evidence: { predicted_curve: 0 } });
   });
 
+  it('never votes STOP on an observed curve flagged diverging (issue 11 item 4)', () => {
+    // Invalid kernel prediction (a diverging one reports valid = false and no KESS), and a rising observed loss.
+    const rising: ObservedKess = (losses) => ({ lossNow: losses[losses.length - 1].loss, diverging: true, kessStep: 0, lossAtHorizon: 0 });
+    const points = run(lazyRun(every5, () => ({ prediction: { valid: false, timeScale: 1, timeR2: NaN, kess: {}, gain: {} } })), { observedKess: rising });
+    expect(points.every((p) => p.verdict.action === 'ACTION_CONTINUE')).toBe(true);
+    const last = points.at(-1)!.verdict;
+    expect(last).toMatchObject({ reason: 'REASON_BEFORE_KESS', evidence: { predicted_curve: 0 } });
+    expect(last.evidence.kess_step).toBeUndefined();
+    expect(last.detail).toMatch(/kernel model marked invalid; observed loss rising, no sweet spot/);
+  });
+
   it('keeps going while the gain per step is above the price', () => {
     // g(40) ≈ 4.3e-4 per step (fast mode still decaying); the slow mode alone gives ≈ 1.6e-4.
     const price = 2e-4;
