@@ -1,20 +1,23 @@
 """One benchmark run: train a task to its full budget with the sidecar attached in SHADOW mode through the
 project's PyTorch client, and record everything needed to know the outcome of stopping at any step.
 
-Per task the sidecar sees four runs:
-  <task>-calib   one Gram snapshot of the untrained network; its λ_max sets λ₀ and so the learning rate;
-  <task>-kernel  the training run with Gram snapshots (TorchNtk mode="gram") and logits, policy `shadow`;
-  <task>-variant the same messages (the same Snapshot objects, through Tee) under the candidate policy;
-  <task>-logits  the same training, at the same time, fed only the probe logits (TorchNtk mode="logits"): the
-                 sidecar's logits-only mode on exactly the same trajectory.
-The training runs select shadow policies (RunStart.policy), so every STOP is computed and exported but not
-enforced, and training goes to the end. After each snapshot the harness waits for the decisions (client.flush)
-so that a decision is attributed to the step it was taken at, and reads GetRun's diagnostics (the guards).
+Per task the sidecar sees up to three runs:
+  <task>-calib   (λ₀-calibrated tasks only) one Gram snapshot of the untrained network; its λ_max sets the learning rate;
+  <task>-kernel  the training run with kernel snapshots (Gram, trace reduction for 10-class tasks, probe n ≥ 128),
+                 probe logits, the evaluation probe's logits (forward-only, n_eval training samples) and the
+                 training-set size M when the client supports them; policy `shadow`;
+  <task>-logits  the same training, at the same time, fed only the probe logits (TorchNtk mode="logits").
+The training runs select shadow policies (RunStart.policy), so every STOP is computed and exported but never
+enforced, and training goes to the end. After each snapshot the harness waits for the decisions (client.flush) so
+that a decision is attributed to the step it was taken at, and reads GetRun's diagnostics. When the sidecar records
+(`serve --record-dir`), run_matrix.py replays every recording under each policy column afterwards.
 
-Recorded: every decision (step, action, reason, kess_step, evidence, detail), per-snapshot diagnostics, and at
-every evaluation step (epoch boundaries, snapshot steps, 25/50/75 % of the budget) the loss and accuracy on the
-training, validation and test splits, plus the cumulative training time.
+Recorded at every evaluation step (epoch boundaries = snapshot steps, 25/50/75 % of the budget; digits and teacher
+also a dense early grid): loss and accuracy on the training, validation and test splits (the harness's own
+measurement: the test split is for the oracle and the baselines only and never reaches the sidecar; validation is
+what the patience baselines watch), plus cumulative training time and compute.
 """
+
 
 from __future__ import annotations
 
@@ -28,20 +31,24 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "clients" / "python" / "src"))
+from checkout import ROOT  # noqa: E402  (the exported commit under test)
+
+sys.path.insert(0, str(ROOT / "clients" / "python" / "src"))
 
 from ntk_sidecar import Decision, SidecarClient, SidecarMonitor  # noqa: E402
-from ntk_sidecar.torch_adapter import TorchNtk  # noqa: E402
+from ntk_sidecar.messages import RunSpec  # noqa: E402
+from ntk_sidecar.snapshot import TensorData  # noqa: E402
+from ntk_sidecar.torch_adapter import TorchNtk, probe_hash  # noqa: E402
 
 from kess_closed_form import kernel_gd_curve, kess_k2_discrete  # noqa: E402
 from sidecar_proc import Sidecar, metric_value  # noqa: E402
 from tasks import Task  # noqa: E402
 
 SCALARS_EVERY = 10
-# A candidate setting evaluated beside the defaults on the same snapshots (sidecar_proc.POLICIES): the relative
-# kernel-velocity guard effectively off, so "kernel moving" means an absolute change (S > 0.02 per interval,
-# |ΔA_c| > 0.005, O_10 < 0.9). Not a default: REPORT.md says why it was tried and what it does.
-VARIANT_POLICY = "shadow-absdrift"
+FASHION_DIR = Path('/usr/share/datasets/fashion-mnist')
+FASHION_VAL = 2000
+FASHION_TEST = 5000
+FASHION_TRAIN_EVAL = 2000
 CALIBRATION_LR = 1e-6
 
 
@@ -58,6 +65,46 @@ def digits_splits(seed: int) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     a, b = int(0.6 * len(x)), int(0.8 * len(x))
     return {"train": (x[order[:a]], y[order[:a]]), "val": (x[order[a:b]], y[order[a:b]]),
             "test": (x[order[b:]], y[order[b:]])}
+
+
+_FASHION: dict[str, np.ndarray] = {}
+
+
+def _idx(path: Path) -> np.ndarray:
+    """An idx file (gzip): magic 0x00 0x00 <dtype 0x08 = uint8> <ndim>, ndim big-endian uint32 sizes, the data."""
+    import gzip
+    raw = gzip.decompress(path.read_bytes())
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte idx file")
+    ndim = raw[3]
+    shape = tuple(int(v) for v in np.frombuffer(raw, ">u4", ndim, 4))
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def fashion_splits(seed: int, train_size: int, flat: bool) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Fashion-MNIST from Debian's dataset-fashion-mnist: a random `train_size` subset of the 60k training images
+    (per seed), a validation split of the next 2000 of that permutation (what patience watches), a fixed random 5000 of
+    the 10k test images (the same for every seed), and `train_eval`, 2000 of the training subset on which the
+    harness measures the training loss. Pixels / 255, then standardised with the dataset's mean and std."""
+    if not _FASHION:
+        if not FASHION_DIR.is_dir():
+            raise SystemExit(f"{FASHION_DIR} missing: apt-get install dataset-fashion-mnist (npm run setup:test)")
+        for split, prefix in (("train", "train"), ("test", "t10k")):
+            _FASHION[f"{split}_x"] = _idx(FASHION_DIR / f"{prefix}-images-idx3-ubyte.gz")
+            _FASHION[f"{split}_y"] = _idx(FASHION_DIR / f"{prefix}-labels-idx1-ubyte.gz")
+
+    def tensor(x: np.ndarray) -> torch.Tensor:
+        t = (torch.tensor(x, dtype=torch.float32) / 255.0 - 0.2860) / 0.3530
+        return t.reshape(len(x), -1) if flat else t.reshape(len(x), 1, 28, 28)
+
+    order = np.random.default_rng(4000 + seed).permutation(len(_FASHION["train_y"]))
+    tr, va = order[:train_size], order[train_size:train_size + FASHION_VAL]
+    te = np.random.default_rng(5000).permutation(len(_FASHION["test_y"]))[:FASHION_TEST]
+    out = {}
+    for name, xs, ys, idx in (("train", "train_x", "train_y", tr), ("val", "train_x", "train_y", va),
+                              ("test", "test_x", "test_y", te)):
+        out[name] = (tensor(_FASHION[xs][idx]), torch.tensor(_FASHION[ys][idx].astype(np.int64)))
+    return out
 
 
 TEACHER_DIM = 8
@@ -121,6 +168,13 @@ def make_model(task: Task) -> torch.nn.Module:
     torch.manual_seed(task.seed)
     if task.data == "teacher":
         net = torch.nn.Sequential(NtkLinear(TEACHER_DIM, task.width), torch.nn.ReLU(), NtkLinear(task.width, 1))
+    elif task.data == "fashion" and task.arch == "cnn":
+        net = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(8, 16, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(16 * 7 * 7, 10))
+    elif task.data == "fashion":
+        net = torch.nn.Sequential(torch.nn.Linear(784, task.width), torch.nn.ReLU(), torch.nn.Linear(task.width, 10))
     else:
         net = torch.nn.Sequential(torch.nn.Linear(64, task.width), torch.nn.ReLU(), torch.nn.Linear(task.width, 10))
     if task.centered or task.gamma != 1.0:
@@ -148,7 +202,7 @@ def evaluate(model: torch.nn.Module, task: Task, x: torch.Tensor, y: torch.Tenso
     with torch.no_grad():
         out = model(x)
         loss = float(loss_fn(task)(out, targets_for(task, y)))
-        acc = float((out.argmax(1) == y).float().mean()) if task.data == "digits" else None
+        acc = float((out.argmax(1) == y).float().mean()) if task.data != "teacher" else None
     return loss, acc
 
 
@@ -257,55 +311,137 @@ def learning_rate(task: Task, lam0: float) -> float:
     return eta1 * (task.gamma ** 2 if task.gamma <= 1 else task.gamma ** (2 / 2))
 
 
-def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -> dict[str, Any]:
+class TraceNtk(TorchNtk):
+    """TorchNtk whose trace-reduced Gram costs n²·C·P, not (nC)²·P: K_ij = Σ_c ⟨J_ic, J_jc⟩ is J'J'ᵀ with J' the
+    Jacobian block reshaped to n × (C·P_g) (rows are sample-major, i·C + c). The client's own "gram" + "trace" path
+    forms the full nC × nC Gram first and then takes the trace over outputs, C = 10 times the work (REPORT.md).
+    Products in float32 per block, summed in float64."""
+
+    def kernel_tensor(self) -> TensorData | None:  # type: ignore[override]
+        if self.mode != "gram" or self.reduction != "trace" or self.outputs == 1:
+            return super().kernel_tensor()
+        t0 = time.perf_counter()
+        acc = torch.zeros(self.samples, self.samples, dtype=torch.float64)
+        for _, jac in self.jacobian_blocks():
+            j = jac.detach().reshape(self.samples, -1)
+            acc += (j @ j.T).double()
+        gram = (acc + acc.T) / 2
+        self.last_timing = {"jacobian_s": 0.0, "reduce_s": time.perf_counter() - t0, "to_host_s": 0.0}
+        return TensorData.dense("gram", gram.numpy(), "f64")
+
+
+def client_features() -> dict[str, bool]:
+    """What this checkout's Python client supports (the generalisation inputs of issue 11 are being added)."""
+    from ntk_sidecar import snapshot as snapshot_module
+    fields = getattr(RunSpec, "__dataclass_fields__", {})
+    return {"train_set_size": "train_set_size" in fields,
+            "eval_probe": "eval_samples" in fields and "eval_logits" in getattr(snapshot_module, "ROW_KINDS", ())}
+
+
+def make_optimizer(task: Task, params: list[torch.nn.Parameter], eta: float) -> torch.optim.Optimizer:
+    if task.optimizer == "adam":
+        return torch.optim.Adam(params, lr=eta)
+    if task.optimizer == "momentum":
+        return torch.optim.SGD(params, lr=eta, momentum=0.9)
+    return torch.optim.SGD(params, lr=eta)
+
+
+def optimizer_spec(task: Task) -> dict[str, Any]:
+    if task.optimizer == "adam":
+        return {"optimizer": "adam", "beta1": 0.9, "beta2": 0.999}
+    if task.optimizer == "momentum":
+        return {"optimizer": "momentum", "momentum": 0.9}
+    return {"optimizer": "sgd"}
+
+
+def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
+             eval_probe: str = "auto") -> dict[str, Any]:
     torch.manual_seed(task.seed)
-    splits = teacher_splits(task.seed) if task.data == "teacher" else digits_splits(task.seed)
+    if task.data == "teacher":
+        splits = teacher_splits(task.seed)
+    elif task.data == "fashion":
+        splits = fashion_splits(task.seed, task.train_size, flat=task.arch == "mlp")
+    else:
+        splits = digits_splits(task.seed)
     xtr, ytr = splits["train"]
+    if task.train_size and task.data != "fashion":
+        xtr, ytr = xtr[:task.train_size], ytr[:task.train_size]
+    # The splits the harness measures on: the training loss on (a subset of) the training set, validation, test.
+    measured = dict(splits)
+    if len(xtr) > FASHION_TRAIN_EVAL and task.data == "fashion":
+        measured["train"] = (xtr[:FASHION_TRAIN_EVAL], ytr[:FASHION_TRAIN_EVAL])
     model = make_model(task)
     params = [p for p in model.parameters() if p.requires_grad]
     param_count = sum(p.numel() for p in params)
     probe_x, probe_y = xtr[:task.probe], ytr[:task.probe]
     probe_t = targets_for(task, probe_y)
-    outputs = 10 if task.data == "digits" else 1
     loss_scale = 1.0 / (2 * task.probe) if task.loss == "mse" else 0.0   # c_L of ½·sum, mean over the probe
     criterion = loss_fn(task)
     batch = task.batch or len(xtr)
+    features = client_features()
+    use_eval = task.eval_probe > 0 and (eval_probe == "on" or (eval_probe == "auto" and features["eval_probe"]))
+    # The evaluation probe: training samples after the kernel probe (the trainer trains on them: validation-free).
+    eval_x, eval_y = xtr[task.probe:task.probe + task.eval_probe], ytr[task.probe:task.probe + task.eval_probe]
 
     t0 = time.perf_counter()
     warned = len(sidecar.warnings)
-    cal = calibrate(task, sidecar, model, probe_x, probe_t, loss_scale)
-    eta = learning_rate(task, cal["lambda0"])
-    log(f"{task.name}: P = {param_count}, λ₀ = {cal['lambda0']:.4g} (λ_max(K) = {cal['lambda_max']:.4g}), "
-        f"η = {eta:.4g} = {eta * cal['lambda0']:.3g}/λ₀")
+    if task.lr > 0:
+        cal: dict[str, float] = {}
+        eta = task.lr
+        log(f"{task.name}: P = {param_count}, η = {eta:.4g} ({task.optimizer})")
+    else:
+        cal = calibrate(task, sidecar, model, probe_x, probe_t, loss_scale)
+        eta = learning_rate(task, cal["lambda0"])
+        log(f"{task.name}: P = {param_count}, λ₀ = {cal['lambda0']:.4g} (λ_max(K) = {cal['lambda_max']:.4g}), "
+            f"η = {eta:.4g} = {eta * cal['lambda0']:.3g}/λ₀")
 
-    opt = torch.optim.SGD(params, lr=eta)
+    opt = make_optimizer(task, params, eta)
     flops_per_step = 6.0 * param_count * batch   # forward + backward, the usual estimate (compute_spent)
     every = task.steps // task.snapshots
     steps_per_epoch = max(1, len(xtr) // batch)
     eval_every = max(steps_per_epoch, task.steps // 400) if task.batch else max(1, task.steps // 100)
     evals_at = set(range(0, task.steps + 1, eval_every)) | set(range(0, task.steps + 1, every))
     evals_at |= {task.steps // 4, task.steps // 2, 3 * task.steps // 4, task.steps}
-    evals_at |= set(range(0, 41)) | set(range(40, task.steps // 10 + 1, 5))   # early: catapults are fast
+    if task.data != "fashion":
+        evals_at |= set(range(0, 41)) | set(range(40, task.steps // 10 + 1, 5))   # early: catapults are fast
 
     runs: dict[str, dict[str, Any]] = {}
     monitors: dict[str, SidecarMonitor] = {}
     clients: dict[str, SidecarClient] = {}
-    # "variant" receives exactly the kernel run's messages (the same Snapshot objects) but selects another policy.
-    for kind, mode, policy in (("variant", "gram", VARIANT_POLICY), ("kernel", "gram", "shadow"),
-                               ("logits", "logits", "shadow")):
-        ntk = TorchNtk(model, probe_x, probe_targets=probe_t, mode=mode, loss=task.loss, loss_scale=loss_scale)
-        record: dict[str, Any] = {"run_id": f"{task.name}-{kind}", "mode": mode, "policy": policy, "decisions": [],
+    ntks: dict[str, TorchNtk] = {}
+    for kind, mode in (("kernel", "gram"), ("logits", "logits")):
+        ntk = TraceNtk(model, probe_x, probe_targets=probe_t, mode=mode, loss=task.loss, loss_scale=loss_scale,
+                       reduction=task.reduction if mode == "gram" else "full")
+        ntks[kind] = ntk
+        record: dict[str, Any] = {"run_id": f"{task.name}-{kind}", "mode": mode, "policy": "shadow", "decisions": [],
                                   "diagnostics": []}
-        spec = ntk.run_spec(record["run_id"], policy=policy, cohort="bench-stopping", job_id=task.name,
-                            optimizer="sgd", learning_rate=eta, labels={"task": task.name, "feed": kind})
+        extra: dict[str, Any] = dict(policy="shadow", cohort="bench-stopping", job_id=task.name, learning_rate=eta,
+                                     labels={"task": task.name, "feed": kind}, max_steps=task.steps,
+                                     **optimizer_spec(task))
+        if features["train_set_size"]:
+            extra["train_set_size"] = len(xtr)
+        if use_eval and kind == "kernel":
+            extra.update(eval_samples=len(eval_x), eval_targets=targets_for(task, eval_y).numpy(),
+                         eval_sample_ids_hash=probe_hash(eval_x))
+        spec = ntk.run_spec(record["run_id"], **extra)
         client = SidecarClient(sidecar.target, spec, max_queued_snapshots=4,
                                on_decision=lambda d, r=record: r["decisions"].append(_decision_record(d)))
         clients[kind] = client
         runs[kind] = record
-        if kind == "variant":
-            continue
-        sink = Tee(client, clients["variant"]) if kind == "kernel" else client
-        monitors[kind] = SidecarMonitor(sink, ntk.snapshot, snapshot_every=every, scalars_every=SCALARS_EVERY,
+
+        def snap(step: int, train_loss: float | None = None, _ntk: TorchNtk = ntk, _kind: str = kind,
+                 **kw: Any) -> Any:
+            s = _ntk.snapshot(step, train_loss, **kw)
+            if use_eval and _kind == "kernel":
+                with torch.no_grad():
+                    was = model.training
+                    model.eval()
+                    logits = model(eval_x)
+                    model.train(was)
+                s.tensors.append(TensorData.dense("eval_logits", logits.reshape(len(eval_x), -1).numpy()
+                                                  .astype(np.float32), "f32"))
+            return s
+        monitors[kind] = SidecarMonitor(client, snap, snapshot_every=every, scalars_every=SCALARS_EVERY,
                                         scalars_interval_s=0.0, shadow=True)
 
     curve: list[dict[str, Any]] = []
@@ -316,8 +452,8 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
     recent: list[float] = []
 
     def record_eval(step: int) -> None:
-        row: dict[str, Any] = {"step": step, "train_seconds": train_seconds}
-        for split, (x, y) in splits.items():
+        row: dict[str, Any] = {"step": step, "train_seconds": train_seconds, "compute": step * flops_per_step}
+        for split, (x, y) in measured.items():
             loss, acc = evaluate(model, task, x, y)
             row[f"{split}_loss"] = loss
             if acc is not None:
@@ -337,9 +473,11 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
             if diag is not None:
                 runs["kernel"]["diagnostics"].append(diag)
 
+    model.train()
     record_eval(0)
     observe(0, curve[0]["train_loss"])   # the snapshot of the untrained network, at step 0
     diverged = False
+    step = 0
     for step in range(1, task.steps + 1):
         if cursor + batch > len(xtr):
             order = torch.randperm(len(xtr), generator=sampler)
@@ -356,8 +494,7 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
         recent.append(value)
         if step in evals_at:
             record_eval(step)
-        # What a trainer logs: the mean minibatch loss since the last log line (a single minibatch loss is noise
-        # that the spike detector would read as catapults).
+        # What a trainer logs: the mean minibatch loss since the last log line.
         mean = float(np.mean(recent[-SCALARS_EVERY:]))
         if step % SCALARS_EVERY == 0:
             recent = []
@@ -381,19 +518,18 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print) -
         rid = rec["run_id"]
         rec["metrics"] = {name: metric_value(text, f"ntk_sidecar_{name}", rid) for name in
                           ("shadow_would_stop_step", "shadow_compute_saved", "shadow_steps_saved")}
-        monitor = monitors.get(kind, monitors["kernel"])
-        rec["snapshot_seconds"] = monitor.snapshot_seconds
-        rec["snapshots"] = monitor.snapshots_taken
+        rec["snapshot_seconds"] = monitors[kind].snapshot_seconds
+        rec["snapshots"] = monitors[kind].snapshots_taken
         rec["client_stats"] = clients[kind].stats.__dict__.copy()
     for monitor in monitors.values():
         monitor.close(timeout=30)
-
-    # The sidecar's warnings about this task's runs (a snapshot accepted without its dynamics diagnostics, …).
     for kind, rec in runs.items():
         rec["sidecar_warnings"] = [w for w in sidecar.warnings[warned:] if f"run {rec['run_id']}:" in w]
     result: dict[str, Any] = {
         "task": task.to_dict(), "param_count": param_count, "calibration": cal, "learning_rate": eta,
-        "eta_lambda0": eta * cal["lambda0"], "batch": batch, "steps_per_epoch": steps_per_epoch,
+        "eta_lambda0": eta * cal["lambda0"] if cal else None, "batch": batch, "steps_per_epoch": steps_per_epoch,
+        "train_size": len(xtr), "eval_probe_sent": len(eval_x) if use_eval else 0,
+        "client_features": features, "split_sizes": {k: len(v[1]) for k, v in measured.items()},
         "eval_every": eval_every, "snapshot_every": every, "flops_per_step": flops_per_step,
         "last_step": last_step, "diverged": diverged, "curve": curve, "runs": runs,
         "train_seconds": train_seconds, "wall_seconds": time.perf_counter() - t0,

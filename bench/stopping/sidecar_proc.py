@@ -12,20 +12,34 @@ import threading
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-# `shadow`: the default policy, decisions computed and exported but never enforced. `shadow-absdrift`: a candidate
-# evaluated beside it (harness.VARIANT_POLICY): the relative kernel-velocity guard (velocityRel 0.05) made inert.
-POLICIES = {"policies": {"shadow": {"enforced": False},
-                         "shadow-absdrift": {"extends": "shadow", "stopping": {"velocityRel": 0.99}}}}
+from checkout import ROOT as REPO  # noqa: E402  (the exported commit under test, not the shared working tree)
+# `shadow`: the default policy, decisions computed and exported but never enforced. Other policies are evaluated
+# offline by replaying the recordings (replay.py), not by extra live feeds.
+POLICIES = {"policies": {"shadow": {"enforced": False}}}
+CLI = REPO / "src" / "cli" / "main.ts"
+
+
+def supports(option: str) -> bool:
+    """Whether this checkout's CLI knows `option` (e.g. "--record-dir", "replay"): a look at its source."""
+    try:
+        return option in CLI.read_text() or any(option in f.read_text() for f in (REPO / "src" / "cli").glob("*.ts"))
+    except OSError:
+        return False
+
+
+def cli_command() -> list[str]:
+    return ["node", "--import", "tsx", str(CLI)]
 READY = re.compile(r"serving gRPC on (\S+), metrics on (http://\S+)/metrics")
 
 
 class Sidecar:
-    def __init__(self, backend: str = "reference", workers: int = 1) -> None:
+    def __init__(self, backend: str = "reference", workers: int = 1, record_dir: Path | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="ntk-bench-stopping-"))
         (self.dir / "policy.json").write_text(json.dumps(POLICIES))
         self.backend = backend
         self.workers = workers
+        # Recording (the lead's `serve --record-dir DIR`): every run's messages under DIR, replayed afterwards.
+        self.recording: Path | None = record_dir if record_dir is not None and supports("record-dir") else None
         self.target = ""
         self.metrics_url = ""
         self.lines: list[str] = []
@@ -39,6 +53,9 @@ class Sidecar:
         cmd = ["node", "--import", "tsx", "src/cli/main.ts", "serve", "--grpc-addr", "127.0.0.1:0",
                "--metrics-addr", "127.0.0.1:0", "--policy", str(self.dir / "policy.json"),
                "--data-dir", str(self.dir / "data"), "--backend", self.backend]
+        if self.recording is not None:
+            self.recording.mkdir(parents=True, exist_ok=True)
+            cmd += ["--record-dir", str(self.recording)]
         env = {**os.environ, "NTK_SIDECAR_COMPUTE_WORKERS": str(self.workers)}
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE, text=True)
