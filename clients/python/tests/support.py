@@ -57,10 +57,18 @@ class SidecarProcess:
     """`ntk-sidecar serve` as a child process on a fixed port, so a test can kill it and start it again on the
     same address."""
 
-    def __init__(self, port: int | None = None, extra_args: list[str] | None = None) -> None:
+    def __init__(self, port: int | None = None, extra_args: list[str] | None = None,
+                 policy: dict[str, Any] | None = None) -> None:
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="ntk-sidecar-test-")
-        policy_path(self.dir).write_text(json.dumps(TEST_POLICIES))
+        # TEST_POLICIES plus `policy`: its named policies are added, its other top-level keys (e.g. "cohort") set.
+        document = json.loads(json.dumps(TEST_POLICIES))
+        for key, value in (policy or {}).items():
+            if key == "policies":
+                document["policies"].update(value)
+            else:
+                document[key] = value
+        policy_path(self.dir).write_text(json.dumps(document))
         self.target = f"127.0.0.1:{self.port}"
         self.extra_args = extra_args or []
         self.proc: subprocess.Popen[str] | None = None
@@ -89,8 +97,14 @@ class SidecarProcess:
                 self._ready.set()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        if not self._ready.wait(timeout):
-            raise RuntimeError(f"sidecar did not start within {timeout} s:\n" + "\n".join(self.stderr_lines[-20:]))
+        deadline = time.monotonic() + timeout
+        while not self._ready.wait(0.2):
+            if self.proc is not None and self.proc.poll() is not None:
+                self._reap()
+                raise RuntimeError(f"sidecar exited with {self.proc.returncode} before serving:\n" +
+                                   "\n".join(self.stderr_lines[-20:]))
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sidecar did not start within {timeout} s:\n" + "\n".join(self.stderr_lines[-20:]))
 
     @property
     def ready(self) -> bool:

@@ -145,7 +145,7 @@ class LimitsTest(unittest.TestCase):
 
 class InvalidSnapshotTest(unittest.TestCase):
     def test_a_snapshot_that_does_not_fit_the_run_is_dropped_at_submit_and_logged_once(self) -> None:
-        spec = RunSpec(run_id="shapes", num_samples=4, num_outputs=2, eval_samples=10)
+        spec = RunSpec(run_id="shapes", num_samples=4, num_outputs=2, eval_targets=np.arange(10) % 2)
         client = SidecarClient(f"127.0.0.1:{support.free_port()}", spec, start=False)
         good = Snapshot(step=1, train_loss=1.0, tensors=[TensorData.dense("logits", np.zeros((4, 2))),
                                                          TensorData.dense("eval_logits", np.zeros((10, 2)))])

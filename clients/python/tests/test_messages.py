@@ -151,9 +151,6 @@ class GeneralisationInputsTest(unittest.TestCase):
         self.assertEqual((s.eval_probe.num_samples, s.eval_probe.held_out, list(s.eval_probe.targets.shape)),
                          (3, True, [3, 2]))
         np.testing.assert_array_equal(decode(s.eval_probe.targets.data, "f32", (3, 2)), y.astype(np.float32))
-        # An eval probe without labels (the sidecar then reads margins and prediction changes only).
-        s = self.wire(run_start(RunSpec(run_id="i", num_samples=2, num_outputs=3, eval_samples=512))).start
-        self.assertEqual((s.eval_probe.num_samples, s.eval_probe.HasField("targets")), (512, False))
         # No evaluation probe: the field is absent.
         self.assertFalse(self.wire(run_start(RunSpec(run_id="j", num_samples=2))).start.HasField("eval_probe"))
 
@@ -164,7 +161,7 @@ class GeneralisationInputsTest(unittest.TestCase):
         snap = Snapshot(step=3, train_loss=0.5, tensors=[
             TensorData.dense("gram", gram @ gram.T, "f64"), TensorData.dense("logits", logits),
             TensorData.dense("eval_logits", ev)])
-        spec = RunSpec(run_id="e", num_samples=4, num_outputs=3, eval_samples=50)
+        spec = RunSpec(run_id="e", num_samples=4, num_outputs=3, eval_targets=np.arange(50) % 3)
         spec.check_snapshot(snap)
         msgs = [self.wire(m) for m in snapshot_messages(snap, 2, max_chunk_bytes=120)]
         header, dense, seen = reassemble(msgs, None)
@@ -192,16 +189,18 @@ class GeneralisationInputsTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "n = 200 > train_set_size M = 100"):
             RunSpec(run_id="x", num_samples=200, train_set_size=100)
         with self.assertRaisesRegex(ValueError, "n_eval = 2048 > train_set_size M = 1437"):
-            RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_samples=2048)
-        RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_samples=2048, eval_held_out=True)
+            RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_targets=np.zeros(2048))
+        RunSpec(run_id="x", num_samples=16, train_set_size=1437, eval_targets=np.zeros(2048), eval_held_out=True)
         with self.assertRaisesRegex(ValueError, "label_noise_sigma"):
             RunSpec(run_id="x", num_samples=2, label_noise_sigma=-0.1)
         with self.assertRaisesRegex(ValueError, "without an evaluation probe"):
             RunSpec(run_id="x", num_samples=2, eval_held_out=True)
+        with self.assertRaisesRegex(ValueError, r"512 samples needs their labels: set eval_targets \(\(512,\) class"):
+            RunSpec(run_id="x", num_samples=2, num_outputs=3, eval_samples=512)
         with self.assertRaisesRegex(ValueError, "different numbers of outputs C"):
             Snapshot(step=1, train_loss=0.0, tensors=[TensorData.dense("logits", np.zeros((4, 3))),
                                                       TensorData.dense("eval_logits", np.zeros((9, 2)))])
-        spec = RunSpec(run_id="x", num_samples=4, num_outputs=3, eval_samples=9)
+        spec = RunSpec(run_id="x", num_samples=4, num_outputs=3, eval_targets=np.zeros(9))
         bad = {
             "eval logits are 8 x 3; the evaluation probe is n_eval x C = 9 x 3": [("eval_logits", (8, 3))],
             "logits are 5 x 3; the probe set is n x C = 4 x 3": [("logits", (5, 3))],

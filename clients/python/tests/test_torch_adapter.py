@@ -212,6 +212,8 @@ class EvalProbeTest(unittest.TestCase):
             TorchNtk(self.model, self.x[:8], eval_inputs=self.x[:20], eval_targets=self.y[:10])
         with self.assertRaisesRegex(ValueError, "probe_targets has 7 rows but probe_inputs has 8 samples"):
             TorchNtk(self.model, self.x[:8], probe_targets=self.y[:7])
+        with self.assertRaisesRegex(ValueError, "eval_inputs need their labels"):
+            TorchNtk(self.model, self.x[:8], eval_inputs=self.x[:20])
         with self.assertRaisesRegex(ValueError, "without eval_inputs"):
             TorchNtk(self.model, self.x[:8], eval_targets=self.y[:10])
 

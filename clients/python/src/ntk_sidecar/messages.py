@@ -47,8 +47,9 @@ class RunSpec:
     fix the probe set; `loss_scale` is c_L of docs/science.md §0 (MSE only).
 
     Generalisation inputs (docs/generalization.md): `train_set_size` M (0 = unknown); an optional evaluation
-    probe of `eval_samples` = n_eval samples (taken from `eval_targets` when 0) whose logits snapshots carry as
-    `eval_logits` (n_eval x C), with `eval_targets` its n_eval class labels or n_eval x C targets,
+    probe whose logits snapshots carry as `eval_logits` (n_eval x C): `eval_targets` its n_eval class labels or
+    n_eval x C targets (required: the sidecar refuses an evaluation probe without labels; `eval_samples` = n_eval
+    is taken from them),
     `eval_held_out` true when the trainer never trains on them, `eval_sample_ids_hash` a hash of the samples (a
     change mid-run is refused); `label_noise_sigma` σ of the labels (regression; 0 = unknown)."""
 
@@ -109,10 +110,11 @@ class RunSpec:
             if self.eval_samples == 0:
                 self.eval_samples = rows
             _check_targets("eval_targets", self.eval_targets, self.eval_samples, self.num_outputs)
+        elif self.eval_samples:
+            raise ValueError(f"an evaluation probe of {self.eval_samples} samples needs their labels: set eval_targets "
+                             f"(({self.eval_samples},) class labels or ({self.eval_samples}, {self.num_outputs}) targets)")
         elif self.eval_held_out or self.eval_sample_ids_hash:
-            if self.eval_samples == 0:
-                raise ValueError("eval_held_out/eval_sample_ids_hash given without an evaluation probe; set "
-                                 "eval_samples or eval_targets")
+            raise ValueError("eval_held_out/eval_sample_ids_hash given without an evaluation probe; set eval_targets")
         if self.train_set_size:
             if self.num_samples > self.train_set_size:
                 raise ValueError(f"probe set n = {self.num_samples} > train_set_size M = {self.train_set_size}; the "

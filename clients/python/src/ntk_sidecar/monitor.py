@@ -79,6 +79,9 @@ class SidecarMonitor:
         self.snapshot_seconds = 0.0                # wall time spent building snapshots (Jacobian, sketch, Gram)
         self.snapshot_cpu_seconds = 0.0            # the same, CPU time of the training thread
         self.snapshots_taken = 0
+        # Exceptions that end the run as STOPPED, not FAILED, when they leave the `with` block (e.g.
+        # optuna.TrialPruned: ntk_sidecar.optuna.attach_trial sets it).
+        self.stopped_exceptions: tuple[type[BaseException], ...] = ()
         self._closed = False
 
     def on_step(self, step: int, loss: float | None = None, *, learning_rate: float = 0.0, samples_seen: int = 0,
@@ -155,7 +158,10 @@ class SidecarMonitor:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self.close("failed" if exc_type is not None else None)
+        if exc_type is not None and self.stopped_exceptions and issubclass(exc_type, self.stopped_exceptions):
+            self.close("stopped")
+        else:
+            self.close("failed" if exc_type is not None else None)
 
 
 def as_float(value: Any) -> float | None:

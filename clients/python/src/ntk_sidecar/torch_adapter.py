@@ -162,6 +162,9 @@ class TorchNtk:
         self.targets = None if probe_targets is None else torch.as_tensor(probe_targets).detach()
         if eval_inputs is None and (eval_targets is not None or eval_held_out):
             raise ValueError("eval_targets/eval_held_out given without eval_inputs")
+        if eval_inputs is not None and eval_targets is None:
+            raise ValueError("eval_inputs need their labels: pass eval_targets ((n_eval,) class labels or (n_eval, C) "
+                             "targets); the sidecar refuses an evaluation probe without them")
         if eval_batch_size < 1:
             raise ValueError(f"eval_batch_size = {eval_batch_size}; it must be >= 1")
         self.eval_inputs = None if eval_inputs is None else eval_inputs.detach()
