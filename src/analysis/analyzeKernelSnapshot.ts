@@ -2,6 +2,7 @@
  * One snapshot, from its assembled kernel and logits to spectra and diagnostics (docs/science.md A1–A12). Pure:
  * the compute worker, the `analyze` CLI and `replay` all call it, so a recorded run replays to the same numbers.
  */
+import type { KernelReduction } from '../kernel/kernelAccumulator.js';
 import { reduceToTraced } from '../kernel/reduceToTraced.js';
 import { summarizeSpectrum, type SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
 import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from './analyzeSnapshot.js';
@@ -38,7 +39,7 @@ export interface KernelSnapshotInput {
   size: number;
   samples: number;
   outputs: number;
-  reduction: 'full' | 'trace';
+  reduction: KernelReduction;
   source: KernelState['source'];
   /** docs/science.md A0 (sourceEpsilon). */
   epsSrc: number;

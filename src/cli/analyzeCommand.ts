@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { createGramBackend, KernelAccumulator, traceKernel } from '../kernel/index.js';
+import { BACKEND_KINDS, KERNEL_REDUCTIONS, createGramBackend, KernelAccumulator, traceKernel, type BackendKind, type KernelReduction as Reduction } from '../kernel/index.js';
 import { DEFAULT_EXACT_MAX } from '../spectrum/summarizeSpectrum.js';
 import { analyzeKernelSnapshot } from '../analysis/analyzeKernelSnapshot.js';
 import { sourceEpsilon } from '../kernel/sourceEpsilon.js';
@@ -43,8 +43,6 @@ Exit codes: 0 ok, 1 analysis failed, 2 bad arguments or input file.
 class InputError extends Error {}
 
 type Kind = 'jacobian' | 'sketch' | 'gram';
-type Reduction = 'full' | 'trace';
-type BackendKind = 'auto' | 'wasm' | 'gpujs' | 'reference';
 
 interface AnalyzeOptions {
   file: string;
@@ -145,8 +143,8 @@ function parseAnalyzeArgs(args: string[]): AnalyzeOptions | 'help' {
     kind: oneOf('kind', values.kind, ['auto', 'jacobian', 'sketch', 'gram'] as const),
     samples: positiveInt('samples', values.samples),
     outputs: positiveInt('outputs', values.outputs),
-    reduction: values.reduction === undefined ? undefined : oneOf('reduction', values.reduction, ['full', 'trace'] as const),
-    backend: oneOf('backend', values.backend, ['auto', 'wasm', 'gpujs', 'reference'] as const),
+    reduction: values.reduction === undefined ? undefined : oneOf('reduction', values.reduction, KERNEL_REDUCTIONS),
+    backend: oneOf('backend', values.backend, BACKEND_KINDS),
     epsSrc,
     top: positiveInt('top', values.top) ?? 20,
     json: values.json,

@@ -21,6 +21,7 @@ import type { EndRunResponse__Output } from '../gen/ntksidecar/v1/EndRunResponse
 import type { TensorKind } from '../gen/ntksidecar/v1/TensorKind.js';
 import type { DType } from '../gen/ntksidecar/v1/DType.js';
 import type { RunStatus } from '../gen/ntksidecar/v1/RunStatus.js';
+import type { KernelReduction } from '../kernel/kernelAccumulator.js';
 import type { Scalars } from '../gen/ntksidecar/v1/Scalars.js';
 
 export const DEFAULT_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -41,7 +42,7 @@ export interface SnapshotInput {
   learningRate?: number;
   samplesSeen?: number;
   computeSpent?: number;
-  reduction?: 'full' | 'trace';
+  reduction?: KernelReduction;
   tensors: TensorInput[];
   /** Largest chunk payload; default 4 MiB (the protocol's SHOULD). */
   chunkBytes?: number;

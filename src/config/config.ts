@@ -3,7 +3,7 @@
  * Sources, lowest to highest precedence: defaults < config file (--config) < NTK_SIDECAR_* env < flags.
  * Only src/cli reads argv and env; it hands the raw sources to `resolveConfig`.
  */
-import type { BackendKind } from '../kernel/gramBackend.js';
+import { BACKEND_KINDS, type BackendKind } from '../kernel/gramBackend.js';
 
 export interface Limits {
   /** gRPC max receive message size (bytes). */
@@ -16,6 +16,11 @@ export interface Limits {
   maxSnapshotBytes: number;
   /** Runs held at once (active or detached); per-run metric series are bounded by it. */
   maxActiveRuns: number;
+  /**
+   * Memory budget for the runs' kernel state, in bytes (issue 14 #6): a RunStart whose worst case (runMemoryBytes)
+   * does not fit next to the runs held is refused before anything is allocated. 0 = half of the machine's memory.
+   */
+  maxMemoryBytes: number;
 }
 
 export interface Config {
@@ -24,6 +29,8 @@ export interface Config {
   dataDir: string;
   /** Record what every run sends under this directory (replayable with `ntk-sidecar replay`); undefined = off. */
   recordDir: string | undefined;
+  /** Cohort state (docs/cohorts.md): "memory" (this process) or a postgres:// URL shared by several sidecars. */
+  cohortStore: string;
   policyFile: string | undefined;
   backend: BackendKind;
   limits: Limits;
@@ -35,9 +42,14 @@ export interface Config {
   computeWorkers: number;
   /** Seconds to wait for in-flight work at shutdown before cancelling it. */
   shutdownGraceSeconds: number;
+  /** HTTP/2 keepalive: ping every connection after this many seconds (0 = off), drop it when the ping is unanswered. */
+  keepaliveSeconds: number;
+  keepaliveTimeoutSeconds: number;
   tls: { certFile: string | undefined; keyFile: string | undefined; clientCaFile: string | undefined };
-  /** Bearer token required in the `authorization` metadata when set. */
+  /** Bearer token required in the `authorization` metadata (and by /metrics) when set. */
   authToken: string | undefined;
+  /** A second token for dashboards: CheckStop, GetRun, ListRuns and /metrics only (needs --auth-token). */
+  readOnlyToken: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -46,9 +58,10 @@ const MiB = 1024 * 1024;
 export function defaultConfig(): Config {
   return {
     grpcAddr: '127.0.0.1:50051',
-    metricsAddr: '0.0.0.0:9464',
+    metricsAddr: '127.0.0.1:9464', // loopback: /metrics names every run; bind 0.0.0.0 explicitly to expose it
     dataDir: './ntk-sidecar-data',
     recordDir: undefined,
+    cohortStore: 'memory',
     policyFile: undefined,
     backend: 'auto',
     limits: {
@@ -57,13 +70,17 @@ export function defaultConfig(): Config {
       maxRows: 8192,
       maxSnapshotBytes: 2 ** 50, // 1 PiB: P is unbounded by design; N is what costs memory
       maxActiveRuns: 64,
+      maxMemoryBytes: 0,
     },
     exactMax: 2048,
     topK: 64,
     computeWorkers: 2,
     shutdownGraceSeconds: 5,
+    keepaliveSeconds: 30,
+    keepaliveTimeoutSeconds: 10,
     tls: { certFile: undefined, keyFile: undefined, clientCaFile: undefined },
     authToken: undefined,
+    readOnlyToken: undefined,
     logLevel: 'info',
   };
 }
@@ -74,21 +91,26 @@ export const OPTIONS = {
   'metrics-addr': { type: 'address', help: 'HTTP address for /metrics, /healthz, /readyz ("off" disables)', get: (c: Config) => c.metricsAddr, set: (c: Config, v: string) => { c.metricsAddr = v; } },
   'data-dir': { type: 'string', help: 'directory for run history', get: (c: Config) => c.dataDir, set: (c: Config, v: string) => { c.dataDir = v; } },
   'record-dir': { type: 'string', help: 'record every run (RunStart, kernels, logits, losses) here for `replay`', get: (c: Config) => c.recordDir, set: (c: Config, v: string) => { c.recordDir = v; } },
+  'cohort-store': { type: 'cohortStore', help: 'cohort state: memory | postgres://user@host:port/db (shared by sidecars)', get: (c: Config) => c.cohortStore, set: (c: Config, v: string) => { c.cohortStore = v; } },
   policy: { type: 'string', help: 'policy file (YAML or JSON)', get: (c: Config) => c.policyFile, set: (c: Config, v: string) => { c.policyFile = v; } },
-  backend: { type: 'backend', help: 'kernel backend: auto | gpujs | wasm | reference', get: (c: Config) => c.backend, set: (c: Config, v: string) => { c.backend = v as BackendKind; } },
+  backend: { type: 'backend', help: `kernel backend: ${BACKEND_KINDS.join(' | ')}`, get: (c: Config) => c.backend, set: (c: Config, v: string) => { c.backend = v as BackendKind; } },
   'max-receive-bytes': { type: 'int', help: 'gRPC max receive message size in bytes', get: (c: Config) => c.limits.maxReceiveBytes, set: (c: Config, v: string) => { c.limits.maxReceiveBytes = Number(v); } },
   'max-chunk-bytes': { type: 'int', help: 'largest chunk payload in bytes', get: (c: Config) => c.limits.maxChunkBytes, set: (c: Config, v: string) => { c.limits.maxChunkBytes = Number(v); } },
   'max-rows': { type: 'int', help: 'largest N = n*C (kernel memory is 8*N^2 bytes)', get: (c: Config) => c.limits.maxRows, set: (c: Config, v: string) => { c.limits.maxRows = Number(v); } },
   'max-snapshot-bytes': { type: 'int', help: 'largest declared snapshot in bytes', get: (c: Config) => c.limits.maxSnapshotBytes, set: (c: Config, v: string) => { c.limits.maxSnapshotBytes = Number(v); } },
   'max-active-runs': { type: 'int', help: 'runs held at once', get: (c: Config) => c.limits.maxActiveRuns, set: (c: Config, v: string) => { c.limits.maxActiveRuns = Number(v); } },
+  'max-memory': { type: 'int', help: 'memory budget in bytes for the runs held (each reserves 40*N^2 + 1 MiB); 0 = half of RAM', get: (c: Config) => c.limits.maxMemoryBytes, set: (c: Config, v: string) => { c.limits.maxMemoryBytes = Number(v); } },
   'exact-max': { type: 'int', help: 'exact eigensolver up to this order, Lanczos beyond', get: (c: Config) => c.exactMax, set: (c: Config, v: string) => { c.exactMax = Number(v); } },
   'top-k': { type: 'int', help: 'eigenpairs computed by Lanczos', get: (c: Config) => c.topK, set: (c: Config, v: string) => { c.topK = Number(v); } },
   'compute-workers': { type: 'int', help: 'worker threads for kernel and eigen work', get: (c: Config) => c.computeWorkers, set: (c: Config, v: string) => { c.computeWorkers = Number(v); } },
   'shutdown-grace-seconds': { type: 'number', help: 'seconds to finish in-flight work at shutdown', get: (c: Config) => c.shutdownGraceSeconds, set: (c: Config, v: string) => { c.shutdownGraceSeconds = Number(v); } },
+  'keepalive-seconds': { type: 'number', help: 'HTTP/2 ping interval; a dead peer frees its runs (0 = off)', get: (c: Config) => c.keepaliveSeconds, set: (c: Config, v: string) => { c.keepaliveSeconds = Number(v); } },
+  'keepalive-timeout-seconds': { type: 'number', help: 'drop a connection whose ping is not answered in time', get: (c: Config) => c.keepaliveTimeoutSeconds, set: (c: Config, v: string) => { c.keepaliveTimeoutSeconds = Number(v); } },
   'tls-cert': { type: 'string', help: 'server certificate (PEM); enables TLS', get: (c: Config) => c.tls.certFile, set: (c: Config, v: string) => { c.tls.certFile = v; } },
   'tls-key': { type: 'string', help: 'server private key (PEM)', get: (c: Config) => c.tls.keyFile, set: (c: Config, v: string) => { c.tls.keyFile = v; } },
   'tls-client-ca': { type: 'string', help: 'CA bundle (PEM) for client certificates; enables mTLS', get: (c: Config) => c.tls.clientCaFile, set: (c: Config, v: string) => { c.tls.clientCaFile = v; } },
-  'auth-token': { type: 'string', help: 'bearer token clients must send', get: (c: Config) => c.authToken, set: (c: Config, v: string) => { c.authToken = v; } },
+  'auth-token': { type: 'string', help: 'bearer token clients must send (gRPC and /metrics)', get: (c: Config) => c.authToken, set: (c: Config, v: string) => { c.authToken = v; } },
+  'read-only-token': { type: 'string', help: 'second bearer token for dashboards: CheckStop, GetRun, ListRuns, /metrics', get: (c: Config) => c.readOnlyToken, set: (c: Config, v: string) => { c.readOnlyToken = v; } },
   'log-level': { type: 'level', help: 'debug | info | warn | error', get: (c: Config) => c.logLevel, set: (c: Config, v: string) => { c.logLevel = v as Config['logLevel']; } },
 } as const;
 
@@ -170,7 +192,10 @@ function checkValue(name: OptionName, raw: string, source: string): void {
       if (raw !== 'off' && !parseAddress(raw)) throw new ConfigError(`${where} is not host:port (e.g. 127.0.0.1:50051, [::1]:0)`);
       break;
     case 'backend':
-      if (!['auto', 'gpujs', 'wasm', 'reference'].includes(raw)) throw new ConfigError(`${where}: choose auto, gpujs, wasm or reference`);
+      if (!(BACKEND_KINDS as readonly string[]).includes(raw)) throw new ConfigError(`${where}: choose ${BACKEND_KINDS.join(', ')}`);
+      break;
+    case 'cohortStore':
+      if (raw !== 'memory' && !/^postgres(ql)?:\/\/./.test(raw)) throw new ConfigError(`${where}: choose memory or a postgres://… (or postgresql://…) URL`);
       break;
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${where}: choose debug, info, warn or error`);
@@ -207,4 +232,7 @@ export function validateConfig(c: Config): void {
   if (c.topK > c.exactMax) throw new ConfigError(`--top-k=${c.topK} must not exceed --exact-max=${c.exactMax}`);
   if ((c.tls.certFile === undefined) !== (c.tls.keyFile === undefined)) throw new ConfigError('--tls-cert and --tls-key must be given together');
   if (c.tls.clientCaFile !== undefined && c.tls.certFile === undefined) throw new ConfigError('--tls-client-ca (mTLS) needs --tls-cert and --tls-key');
+  if (c.readOnlyToken !== undefined && c.authToken === undefined) throw new ConfigError('--read-only-token needs --auth-token (without it every client may do everything)');
+  if (c.readOnlyToken !== undefined && c.readOnlyToken === c.authToken) throw new ConfigError('--read-only-token must differ from --auth-token');
+  if (c.keepaliveSeconds > 0 && !(c.keepaliveTimeoutSeconds >= 1)) throw new ConfigError(`--keepalive-timeout-seconds=${c.keepaliveTimeoutSeconds} must be at least 1 when keepalive is on`);
 }

@@ -37,7 +37,7 @@ export interface IngestLimits {
   maxSnapshotBytes: number;
 }
 
-export type Reduction = 'full' | 'trace';
+import type { KernelReduction as Reduction } from '../kernel/kernelAccumulator.js';
 
 /** How a tensor is streamed: column blocks of all rows (Jacobian, sketch) or blocks of whole rows (Gram, logits). */
 export type ChunkLayout = 'columns' | 'rows';

@@ -7,8 +7,8 @@
  */
 import { Code, SidecarError } from '../errors.js';
 import { mulberry32, normalArray } from '../random.js';
-import type { BackendKind, GramBackend, GramBackendOptions } from './gramBackend.js';
-import { GpujsGramBackend } from './gpujsGram.js';
+import { BACKEND_KINDS, type BackendKind, type GramBackend, type GramBackendOptions } from './gramBackend.js';
+import type { GpujsGramBackend } from './gpujsGram.js';
 import { ReferenceGramBackend, accumulateGramReference } from './referenceGram.js';
 import { WasmGramBackend } from './wasmGram.js';
 
@@ -53,6 +53,12 @@ async function selfCheck(backend: GramBackend): Promise<string | null> {
     : `self-check on a ${CHECK_SIZE}×${CHECK_COLS} block: max |ΔK_ij|/√(K_ii K_jj) = ${err} > ${CHECK_TOL}`;
 }
 
+/** gpu.js (and its optional native GL/WebGPU bindings) is loaded only when its backend is tried. */
+async function newGpujs(opts: GramBackendOptions): Promise<GpujsGramBackend> {
+  const { GpujsGramBackend } = await import('./gpujsGram.js');
+  return new GpujsGramBackend(opts);
+}
+
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -75,7 +81,7 @@ export async function createGramBackend(kind: BackendKind, opts: GramBackendOpti
     case 'reference':
       return new ReferenceGramBackend();
     case 'gpujs': {
-      const backend = new GpujsGramBackend(opts);
+      const backend = await newGpujs(opts);
       try {
         const failure = await selfCheck(backend);
         if (failure) throw new Error(failure);
@@ -97,7 +103,7 @@ export async function createGramBackend(kind: BackendKind, opts: GramBackendOpti
       let gpuFailure: string | undefined;
       let onCpu: string;
       try {
-        backend = new GpujsGramBackend(opts);
+        backend = await newGpujs(opts);
         const failure = await selfCheck(backend);
         if (failure) throw new Error(failure);
         // On the CPU, gpu.js (webasm: float32 loop indices converted at every access; cpu: transpiled float32
@@ -121,7 +127,7 @@ export async function createGramBackend(kind: BackendKind, opts: GramBackendOpti
     }
     default: {
       const unknown: never = kind;
-      throw new SidecarError(Code.INVALID_ARGUMENT, `unknown Gram backend "${String(unknown)}": expected auto, gpujs, wasm or reference`);
+      throw new SidecarError(Code.INVALID_ARGUMENT, `unknown Gram backend "${String(unknown)}": expected one of ${BACKEND_KINDS.join(', ')}`);
     }
   }
 }

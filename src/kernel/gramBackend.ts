@@ -4,7 +4,9 @@
  */
 import { Code, snapshotError } from '../errors.js';
 
-export type BackendKind = 'auto' | 'gpujs' | 'wasm' | 'reference';
+/** The Gram backends a user can choose (--backend); the one closed set the config, CLI and factory derive from. */
+export const BACKEND_KINDS = ['auto', 'gpujs', 'wasm', 'reference'] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /** A block of B: size×cols, row-major. */
 export type GramBlock = Float32Array | Float64Array;

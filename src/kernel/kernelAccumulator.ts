@@ -7,7 +7,9 @@ import { Code, snapshotError } from '../errors.js';
 import type { GramBackend, GramBlock } from './gramBackend.js';
 import { finalizeGram } from './finalizeGram.js';
 
-export type KernelReduction = 'full' | 'trace';
+/** FULL keeps the N×N kernel; TRACE averages the C outputs into n×n (neural-tangents `trace_axes`). */
+export const KERNEL_REDUCTIONS = ['full', 'trace'] as const;
+export type KernelReduction = (typeof KERNEL_REDUCTIONS)[number];
 
 export class KernelAccumulator {
   /** N = n·C for 'full', n for 'trace'. */

@@ -5,6 +5,7 @@
  * the kernel the sidecar assembled (the sufficient statistic of its Jacobian, sketch or Gram chunks: the upper
  * triangle in float64, so a replay is exact) and its logits. Binary arrays travel as base64 of little-endian bytes.
  */
+import type { KernelReduction } from '../kernel/kernelAccumulator.js';
 import type { Policy } from '../policy/policy.js';
 import type { RunStart__Output } from '../gen/ntksidecar/v1/RunStart.js';
 
@@ -28,7 +29,7 @@ export interface RecordingHeader {
 export interface RecordedKernel {
   kind: string;
   dtype: string;
-  reduction: 'full' | 'trace';
+  reduction: KernelReduction;
   size: number;
   data: Float64Array;
 }

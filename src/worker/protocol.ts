@@ -3,13 +3,14 @@ import type { DType__Output } from '../gen/ntksidecar/v1/DType.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
 import type { AcceptedChunk } from '../ingest/snapshotAssembler.js';
 import type { BackendKind } from '../kernel/gramBackend.js';
+import type { KernelReduction } from '../kernel/kernelAccumulator.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { AnalysisContext, KernelSpectrum } from '../analysis/analyzeKernelSnapshot.js';
 
 export interface SnapshotPlan {
   samples: number;
   outputs: number;
-  reduction: 'full' | 'trace';
+  reduction: KernelReduction;
   /** The one kernel-bearing tensor of the snapshot, if any, and the logits, if sent. */
   kernel?: { kind: TensorKind__Output; dtype: DType__Output; rows: number; cols: number };
   logits?: { dtype: DType__Output; rows: number; cols: number };

@@ -9,7 +9,8 @@
  *   random walk (≈ √w·u ≈ 2e-6); 10× margin, while a wrong index or a dropped tile errs by O(1).
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { GpujsGramBackend, finalizeGram } from '../../src/kernel/index.js';
+import { GpujsGramBackend } from '../../src/kernel/gpujsGram.js';
+import { finalizeGram } from '../../src/kernel/index.js';
 import { columnSlice, f32Block, f64Block, isSymmetric, maxScaledDiff, referenceGram } from './gramFixtures.js';
 
 const TOL_RIGOROUS = 1e-5;

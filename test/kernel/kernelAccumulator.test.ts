@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { GpujsGramBackend } from '../../src/kernel/gpujsGram.js';
 import {
-  GpujsGramBackend,
   KernelAccumulator,
   ReferenceGramBackend,
   finalizeGram,
