@@ -23,7 +23,7 @@ describe('config', () => {
 
   it('fails fast with the source, the flag and the value', () => {
     expect(() => resolveConfig({ flags: { 'max-rows': '12x' } })).toThrow(/flags: --max-rows="12x" is not a non-negative integer/);
-    expect(() => resolveConfig({ env: { NTK_SIDECAR_BACKEND: 'cuda' } })).toThrow(/environment: --backend="cuda": choose auto, gpujs, wasm or reference/);
+    expect(() => resolveConfig({ env: { NTK_SIDECAR_BACKEND: 'cuda' } })).toThrow(/environment: --backend="cuda": choose auto, gpujs, wasm, reference/);
     expect(() => resolveConfig({ file: { path: 'c.json', values: { maxRowz: 1 } } })).toThrow(/c\.json: unknown key "maxRowz"/);
     expect(() => resolveConfig({ flags: { 'grpc-addr': 'localhost' } })).toThrow(ConfigError);
     expect(() => resolveConfig({ flags: { 'max-chunk-bytes': String(16 * 1024 * 1024) } })).toThrow(/at most --max-receive-bytes − 1024 = 16776192/);
