@@ -7,7 +7,23 @@ import type { LossPoint } from './detectors.js';
 import { kessK2 } from './kess.js';
 import { fitPowerLawLoss, smoothLoss } from './lossCurveFit.js';
 import { GAIN_WINDOW, observedGain, theilSenSlope } from './marginalGain.js';
-import type { ObservedKessResult } from '../policy/stopping.js';
+
+/** What the observed-curve fallback (fit L_∞ + A·s^{−b} to the smoothed loss) reports. */
+export interface ObservedKessResult {
+  /** s*_K2 on the observed curve; absent while the curve has not reached it (or cannot be fitted yet). */
+  kessStep?: number;
+  /** Smoothed L(s_t). */
+  lossNow: number;
+  /** L(s_t + H) on the fitted curve; absent = no extrapolation possible (counts as a large gain). */
+  lossAtHorizon?: number;
+  /** g(s_t) = −dL/ds, needed only when a price is set. */
+  gainPerStep?: number;
+  /** The observed loss rises (or nothing was learnt): no KESS, horizon or gain is read off it (issue 11). */
+  diverging?: boolean;
+}
+
+/** An observed-curve estimator (observedKess, or a fixed one in tests); it may ignore `at` (step s_t, horizon H, ρ). */
+export type ObservedKess = (losses: readonly LossPoint[], at: { step: number; horizon: number; rho: number }) => ObservedKessResult;
 
 /**
  * K2 on the fitted curve, s_0 = 0 and L(s_0) read off the SAME curve (A12): mixing the first raw loss with a fit

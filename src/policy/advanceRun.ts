@@ -4,7 +4,6 @@
  * the decisions the server sent. Transport, acks, metrics and persistence stay with the caller.
  */
 import { initialDetectorState, updateDetectors, updateLossDetectors, type DetectorFlags, type DetectorState, type LossPoint } from '../analysis/detectors.js';
-import { observedKess } from '../analysis/observedKess.js';
 import type { AnalysisContext } from '../analysis/analyzeKernelSnapshot.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
 import { decide, type Verdict } from './decide.js';
@@ -122,7 +121,7 @@ export function advanceRun(state: RunState, event: RunEvent, policy: Policy): { 
       dataFinite: event.finite,
       snapshots: next.snapshotsAccepted,
       kernelSnapshots: next.kernelSnapshots,
-      analysis: { history: next.diagnostics, flags: detected.flags, losses, observedKess },
+      analysis: { history: next.diagnostics, flags: detected.flags, losses },
     },
     policy,
     state.verdict,

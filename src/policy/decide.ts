@@ -4,10 +4,11 @@
  * `analysis` (e.g. a Scalars message) only divergence, budgets and warm-up can speak. STOP latches.
  */
 import type { DetectorFlags, LossPoint } from '../analysis/detectors.js';
+import type { ObservedKess } from '../analysis/observedKess.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
 import type { Policy } from './policy.js';
-import { evaluateStopping, stopVotesOf, type ObservedKess } from './stopping.js';
+import { evaluateStopping, stopVotesOf } from './stopping.js';
 
 export type Action = 'ACTION_CONTINUE' | 'ACTION_STOP';
 
@@ -27,8 +28,8 @@ export interface StoppingAnalysis {
   flags: DetectorFlags;
   /** Observed (step, loss) from snapshots and Scalars, ordered by step. */
   losses: readonly LossPoint[];
-  /** Observed-curve fallback: K2 step, L(s_t) and L(s_t+H) of the fitted loss curve. */
-  observedKess: ObservedKess;
+  /** A fixed observed-curve estimator for tests; default observedKess (docs/science.md A14). */
+  observedKess?: ObservedKess;
 }
 
 export interface DecisionInput {

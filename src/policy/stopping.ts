@@ -15,6 +15,7 @@
  * loaded plateau we cannot see), then K2 and the horizon gain on the observed curve, with at least logitsPatience votes.
  * The vote count travels in the verdict (evidence.stop_votes of a STOP_PENDING verdict); any other verdict resets it.
  */
+import { observedKess, type ObservedKess } from '../analysis/observedKess.js';
 import { DEFAULT_DETECTOR_CONFIG, type DetectorConfig, type DetectorFlags, type LossPoint } from '../analysis/detectors.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { Verdict } from './decide.js';
@@ -50,30 +51,14 @@ export const DEFAULT_STOPPING_CONFIG: StoppingConfig = {
   logitsPatience: 2,
 };
 
-/** What the observed-curve fallback (fit L_∞ + A·s^{−b} to the smoothed loss) reports. */
-export interface ObservedKessResult {
-  /** s*_K2 on the observed curve; absent while the curve has not reached it (or cannot be fitted yet). */
-  kessStep?: number;
-  /** Smoothed L(s_t). */
-  lossNow: number;
-  /** L(s_t + H) on the fitted curve; absent = no extrapolation possible (counts as a large gain). */
-  lossAtHorizon?: number;
-  /** g(s_t) = −dL/ds, needed only when a price is set. */
-  gainPerStep?: number;
-  /** The observed loss rises (or nothing was learnt): no KESS, horizon or gain is read off it (issue 11). */
-  diverging?: boolean;
-}
-
-/** The integrator's observed-curve estimator; it may ignore `at` (step s_t, horizon H in steps, ρ). */
-export type ObservedKess = (losses: readonly LossPoint[], at: { step: number; horizon: number; rho: number }) => ObservedKessResult;
-
 export interface StoppingInput {
   step: number;
   /** Kernel-bearing snapshots, oldest first; empty = logits-only mode. */
   history: readonly SnapshotDiagnostics[];
   flags: DetectorFlags;
   losses: readonly LossPoint[];
-  observedKess: ObservedKess;
+  /** The observed-curve estimator; tests substitute a fixed one, everything else uses observedKess. */
+  observedKess?: ObservedKess;
   /** STOP votes so far (stopVotesOf(previous verdict)). */
   votes: number;
 }
@@ -134,7 +119,7 @@ function chooseCurve(input: StoppingInput, cfg: StoppingConfig, horizon: number)
     // The anchor's observed loss stands in for L(s_t) on the predicted curve (types.ts has no probe loss at the anchor).
     return { predicted: true, kessStep: p.kess.K2, lossNow: latest.trainLoss, lossAtHorizon: p.lossAtHorizon, gainPerStep: p.gain.perStep };
   }
-  const o = input.observedKess(input.losses, { step: input.step, horizon, rho: cfg.rho });
+  const o = (input.observedKess ?? observedKess)(input.losses, { step: input.step, horizon, rho: cfg.rho });
   if (o.diverging) return { predicted: false, lossNow: o.lossNow, fallbackWhy: `${why ? `${why}; ` : ''}observed loss rising, no sweet spot` };
   return { predicted: false, kessStep: o.kessStep, lossNow: o.lossNow, lossAtHorizon: o.lossAtHorizon, gainPerStep: o.gainPerStep, fallbackWhy: why };
 }

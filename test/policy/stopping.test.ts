@@ -4,7 +4,8 @@ import type { DriftDiagnostics, SnapshotDiagnostics } from '../../src/analysis/t
 import { simulateUv, uvInit } from '../../src/analysis/uvModel.js';
 import { decide, type Verdict } from '../../src/policy/decide.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/policy/policy.js';
-import { evaluateStopping, stopVotesOf, type ObservedKess } from '../../src/policy/stopping.js';
+import { evaluateStopping, stopVotesOf } from '../../src/policy/stopping.js';
+import type { ObservedKess } from '../../src/analysis/observedKess.js';
 
 const quietDrift: DriftDiagnostics = { distancePrev: 0, distanceInit: 0, velocityPerKstep: 0, traceRatio: 1, subspaceOverlap: 1, comparable: true };
 
