@@ -156,16 +156,17 @@ export function gdFilterResolvents(tau: number): Array<{ mu: Complex; w: Complex
   });
 }
 
-interface Layout {
-  n: number;
-  C: number;
-  size: number;
+/** How a kernel's rows and the target columns map to samples (G1). */
+export interface LooLayout {
+  n: number; // samples
+  size: number; // kernel rows: n·block
   pairs: number;
   block: number; // rows per sample in the kernel: 1 (traced) or C (full)
   cols: number; // columns of the target matrix: C (traced) or 1 (full)
-  lambda: Float64Array; // clipped, length pairs
-  V: Float64Array;
+  lambda: Float64Array; // eigenvalues ≥ 0, length pairs
+  V: Float64Array; // size×pairs row-major, vector j in column j
 }
+type Layout = LooLayout & { C: number };
 
 function layoutOf(input: GeneralizationInput): Layout {
   const { kernel, samples: n, outputs: C } = input;
@@ -329,7 +330,7 @@ function complexSolve(S: Float64Array, r: Float64Array, b: number, cols: number)
  * K_{I,−I}(K_{−I,−I} + μ)^{−1} d_{−I} = d_I − (G_II)^{−1}(G d)_I, G = (K + μ)^{−1} = I/μ + V diag(1/(λ+μ) − 1/μ) Vᵀ.
  * Cost O(16·(n·block²·pairs + size·pairs·cols)). Returns size×cols.
  */
-export function kernelGdLooPredictions(L: Pick<Layout, 'n' | 'size' | 'pairs' | 'block' | 'cols' | 'lambda' | 'V'>, d: Float64Array, tau: number): Float64Array {
+export function kernelGdLooPredictions(L: LooLayout, d: Float64Array, tau: number): Float64Array {
   const { n, size, pairs, block: b, cols, lambda, V } = L;
   if (!(tau > 0) || !Number.isFinite(tau)) throw new RangeError(`kernelGdLooPredictions: τ must be finite and > 0, got ${tau}`);
   const poles = gdFilterResolvents(tau);
@@ -435,9 +436,8 @@ function argmaxRows(x: ArrayLike<number>, n: number, C: number): Int32Array {
 
 /**
  * Label Wave (G4): the first local minimum of the prediction-change curve smoothed by a centred moving average of
- * 2·halfWidth + 1 points (shorter at the start). Point j is a minimum when s_j < s_{j−1} (or j = 0 is excluded),
- * s_j ≤ every earlier smoothed value since the last rise, and s_{j+1} > s_j, with s_{j+1} itself fully smoothed
- * (so the answer needs halfWidth + 1 points after j). Returns the step of j, or undefined.
+ * 2·halfWidth + 1 points (shorter at the start). Point j ≥ 1 is a minimum when s_j < s_{j−1} and s_{j+1} > s_j, with
+ * s_{j+1} itself fully smoothed (so the answer needs halfWidth + 1 points after j). Returns the step of j, or undefined.
  */
 export function labelWaveStep(series: ReadonlyArray<{ step: number; changed: number }>, halfWidth = 1): number | undefined {
   if (!Number.isInteger(halfWidth) || halfWidth < 0) throw new RangeError(`labelWaveStep: halfWidth must be an integer ≥ 0, got ${halfWidth}`);
