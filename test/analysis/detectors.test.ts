@@ -4,7 +4,7 @@ import {
   type DetectorFlags, type DetectorState, type LossPoint,
 } from '../../src/analysis/detectors.js';
 import type { DriftDiagnostics, SnapshotDiagnostics } from '../../src/analysis/types.js';
-import { simulateUv, uvInit } from '../../src/analysis/uvModel.js';
+import { simulateUv, uvInit } from '../support/uvModel.js';
 import { mulberry32, normal } from '../../src/random.js';
 import { policySetFrom, selectPolicy } from '../../src/policy/policy.js';
 

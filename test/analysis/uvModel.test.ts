@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { simulateUv, uvInit, uvStep } from '../../src/analysis/uvModel.js';
+import { simulateUv, uvInit, uvStep } from '../support/uvModel.js';
 import { mulberry32, normalArray } from '../../src/random.js';
 
 const M = 1000;

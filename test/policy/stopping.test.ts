@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialDetectorState, updateDetectors, type DetectorFlags, type LossPoint } from '../../src/analysis/detectors.js';
 import type { DriftDiagnostics, SnapshotDiagnostics } from '../../src/analysis/types.js';
-import { simulateUv, uvInit } from '../../src/analysis/uvModel.js';
+import { simulateUv, uvInit } from '../support/uvModel.js';
 import { decide, type Verdict } from '../../src/policy/decide.js';
 import { DEFAULT_POLICY, type Policy } from '../../src/policy/policy.js';
 import { evaluateStopping, stopVotesOf } from '../../src/policy/stopping.js';

@@ -6,7 +6,7 @@
  * Lazy for ηλ₀ < 2, catapult (loss spike, then λ falls below 2/η and the run converges) for 2 < ηλ₀ < 4,
  * divergence above 4. Used as a deterministic catapult source for detector and policy tests.
  */
-import { mulberry32, normalArray } from '../random.js';
+import { mulberry32, normalArray } from '../../src/random.js';
 
 export interface UvState {
   f: number;
