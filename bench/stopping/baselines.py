@@ -113,8 +113,8 @@ def stop_steps(result: dict[str, Any], tuned_patience: int) -> dict[str, int | N
         out[f"budget-{f}"] = s if s <= last else None
     out["oracle"] = oracle_stop(result)
     for column, rep in result.get("replay", {}).items():
-        out[f"replay:{column}"] = None if rep.get("error") else (
-            int(rep["stopStep"]) if rep.get("stopStep") is not None else first_stop(rep["decisions"]))
+        # The first non-BUDGET STOP of the replayed timeline (replay's stopStep counts the budget's own STOP too).
+        out[f"replay:{column}"] = None if rep.get("error") else first_stop(rep["decisions"])
     return out
 
 

@@ -52,6 +52,14 @@ def recording_for(record_dir: Path, run_id: str) -> Path | None:
     return None
 
 
+def _bare(name: str) -> str:
+    """Enum names as the live client reports them: "ACTION_STOP" → "STOP", "REASON_BUDGET" → "BUDGET"."""
+    for prefix in ("ACTION_", "REASON_"):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
 def replay_one(recording: Path, policy: Path, timeout: float = 300) -> dict[str, Any]:
     proc = subprocess.run(cli_command() + ["replay", str(recording), "--policy", str(policy), "--json"], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
@@ -81,7 +89,8 @@ def replay_all(results_dir: Path, record_dir: Path, columns: list[str], log: Cal
                 out = replay_one(rec, file)
                 result["replay"][column] = {
                     "policy": out.get("policy"), "stopStep": out.get("stopStep"), "error": out.get("error"),
-                    "decisions": [{"step": d["step"], "action": d["action"], "reason": d["reason"],
+                    "stopReason": _bare(out.get("stopReason") or ""),
+                    "decisions": [{"step": d["step"], "action": _bare(d["action"]), "reason": _bare(d["reason"]),
                                    "evidence": d.get("evidence", {}), "detail": d.get("detail", "")}
                                   for d in out.get("decisions", [])]}
                 if out.get("error"):

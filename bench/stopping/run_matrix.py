@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 
 import torch  # noqa: E402
 
+from checkout import DESCRIPTION  # noqa: E402
 from harness import run_task  # noqa: E402
 from replay import POLICY_COLUMNS, replay_all  # noqa: E402
 from sidecar_proc import Sidecar  # noqa: E402
@@ -93,6 +94,7 @@ def main() -> None:
                 log(f"[{i}/{len(tasks)}] {task.name}: {task.steps} steps")
                 result = run_task(task, sidecar, log, eval_probe=args.eval_probe)
                 result["recorded"] = bool(sidecar.recording)
+                result["code_under_test"] = DESCRIPTION
                 path.write_text(json.dumps(compact(result), separators=(",", ":")))
                 k = result["runs"]["kernel"]["shadow"].get("would_stop_step")
                 g = result["runs"]["logits"]["shadow"].get("would_stop_step")
