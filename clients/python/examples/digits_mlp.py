@@ -33,6 +33,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from ntk_sidecar import SidecarClient, SidecarMonitor
+from ntk_sidecar.probe import DEFAULT_PROBE_SAMPLES
 from ntk_sidecar.torch_adapter import TorchNtk
 
 
@@ -74,7 +75,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--width", type=int, default=256)
-    p.add_argument("--probe", type=int, default=16, help="probe samples n (N = 10 n kernel rows)")
+    p.add_argument("--probe", type=int, default=DEFAULT_PROBE_SAMPLES,
+                   help="kernel probe samples n (N = 10 n kernel rows; client default 128)")
+    p.add_argument("--eval-probe", type=int, default=0,
+                   help="evaluation-probe samples sent as forward-only logits with every snapshot (0 = off; e.g. 512)")
     p.add_argument("--mode", choices=["gram", "sketch", "jacobian", "logits"], default="gram")
     p.add_argument("--sketch-dim", type=int, default=256)
     p.add_argument("--snapshot-every", type=int, default=200)
@@ -125,8 +129,11 @@ def train(args: argparse.Namespace) -> Result:
         builder = TorchNtk(model, xtr[:args.probe], probe_targets=ytr[:args.probe], mode=args.mode,
                            sketch_dim=args.sketch_dim, sketch_seed=args.seed, loss="cross_entropy")
     elif not args.no_sidecar:
+        evals = slice(args.probe, args.probe + args.eval_probe)  # the next training samples after the probe
         ntk = TorchNtk(model, xtr[:args.probe], probe_targets=ytr[:args.probe], mode=args.mode,
-                       sketch_dim=args.sketch_dim, sketch_seed=args.seed, loss="cross_entropy")
+                       sketch_dim=args.sketch_dim, sketch_seed=args.seed, loss="cross_entropy",
+                       eval_inputs=xtr[evals] if args.eval_probe else None,
+                       eval_targets=ytr[evals] if args.eval_probe else None, train_set_size=len(xtr))
         spec = ntk.run_spec(args.run_id or f"digits-mlp-{int(time.time())}", job_id="digits-mlp", cohort="examples",
                             optimizer="momentum", momentum=args.momentum, learning_rate=args.lr,
                             max_steps=args.max_steps, labels={"example": "digits_mlp", "mode": args.mode})

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
         proc, target = start_sidecar()
     load_before = os.getloadavg()[0]
     try:
-        common = ["--steps", str(args_in.steps), "--mode", args_in.mode, "--threads", "1", "--quiet"]
+        # n = 16 probe samples: the README's overhead table was measured with it (the example's default is now 128).
+        common = ["--steps", str(args_in.steps), "--mode", args_in.mode, "--threads", "1", "--quiet", "--probe", "16"]
         variants = {
             "baseline": digits_mlp.parse_args(common + ["--no-sidecar"]),
             "build-only": digits_mlp.parse_args(common + ["--build-only"]),

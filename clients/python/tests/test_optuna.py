@@ -278,6 +278,26 @@ class RealStudyTest(unittest.TestCase):
         self.assert_losers_pruned_by_budget(study, "checked_at_step")
 
 
+class ExampleTest(unittest.TestCase):
+    def test_optuna_sweep_example_prints_each_trial_and_the_reason(self) -> None:
+        import os
+        import subprocess
+        import sys
+        support.require("sklearn.datasets", "examples")
+        env = {**os.environ, "NTK_SIDECAR_TARGET": support.sidecar_target()}
+        cmd = [sys.executable, str(support.CLIENT_ROOT / "examples" / "optuna_sweep.py"), "--trials", "2", "--steps",
+               "2000", "--snapshot-every", "50", "--probe", "16", "--max-steps", "100", "--study", "py-example"]
+        # 2000 steps: room for a loaded sidecar to answer; a pruned trial stops soon after step 100.
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(done.returncode, 0, done.stderr[-3000:])
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith("trial ")]
+        self.assertEqual(len(lines), 2, done.stdout)
+        for i, line in enumerate(lines):
+            self.assertRegex(line, rf"^trial  {i}  lr \d\.\d+  PRUNED    pruned by sidecar: ntk-sidecar: STOP at step "
+                                   r"\d+, reason BUDGET: Step budget spent")
+        self.assertIn("2 trials in", done.stdout)
+
+
 def sidecar_has_cohort_rules() -> bool:
     """True once `serve` applies cohort rules: issue 13's contract flag `--cohort-store` exists in the CLI. (The
     policy file's `cohort:` section parses before the server uses it, so parsing alone proves nothing.)"""

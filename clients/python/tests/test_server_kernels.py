@@ -143,6 +143,22 @@ class ServerKernelTest(unittest.TestCase):
         self.assertFalse(client.decision.enforced)
         self.assertEqual(len([m for m in logs.messages() if "shadow mode, would stop" in m]), 1)
 
+    def test_eval_probe_snapshot_is_accepted(self) -> None:
+        # RunStart with M and an evaluation probe (labels), snapshots with eval logits (TENSOR_KIND_EVAL_LOGITS).
+        gen = torch.Generator().manual_seed(12)
+        x_eval = torch.randn(200, 6, generator=gen)
+        y_eval = torch.randint(0, N_OUT, (200,), generator=gen)
+        ntk = TorchNtk(self.model, self.x, probe_targets=torch.arange(N_SAMPLES) % N_OUT, mode="gram",
+                       loss="cross_entropy", eval_inputs=x_eval, eval_targets=y_eval, train_set_size=1000)
+        snap = ntk.snapshot(10, 0.5)
+        self.assertEqual([t.kind for t in snap.tensors], ["gram", "logits", "eval_logits"])
+        report, stats, _ = self.send("py-eval", snap, ntk)
+        self.assertEqual((stats.snapshots_accepted, stats.snapshots_rejected, stats.snapshots_invalid), (1, 0, 0))
+        gen_report = report.latest.diagnostics.generalization
+        if gen_report.HasField("eval_accuracy"):  # once the sidecar reports it (docs/generalization.md G4)
+            want = float((snap.tensor("eval_logits").to_dense().argmax(1) == y_eval.numpy()).mean())
+            self.assertAlmostEqual(gen_report.eval_accuracy, want, places=12)
+
     def test_refused_run_start_turns_the_client_off(self) -> None:
         ntk = TorchNtk(self.model, self.x, mode="logits")
         spec = ntk.run_spec(f"py-refused-{time.monotonic_ns()}", learning_rate=0.1, policy="no-such-policy")
