@@ -234,5 +234,5 @@ export function validateConfig(c: Config): void {
   if (c.tls.clientCaFile !== undefined && c.tls.certFile === undefined) throw new ConfigError('--tls-client-ca (mTLS) needs --tls-cert and --tls-key');
   if (c.readOnlyToken !== undefined && c.authToken === undefined) throw new ConfigError('--read-only-token needs --auth-token (without it every client may do everything)');
   if (c.readOnlyToken !== undefined && c.readOnlyToken === c.authToken) throw new ConfigError('--read-only-token must differ from --auth-token');
-  if (c.keepaliveSeconds > 0 && !(c.keepaliveTimeoutSeconds >= 1)) throw new ConfigError(`--keepalive-timeout-seconds=${c.keepaliveTimeoutSeconds} must be at least 1 when keepalive is on`);
+  if (c.keepaliveSeconds > 0 && !(c.keepaliveTimeoutSeconds > 0)) throw new ConfigError(`--keepalive-timeout-seconds=${c.keepaliveTimeoutSeconds} must be above 0 when keepalive is on`);
 }

@@ -106,6 +106,24 @@ export function restoredRun(stored: StoredRun, policies: PolicySet, warn: (messa
   };
 }
 
+const MiB = 1024 * 1024;
+
+/**
+ * Worst case a run holds in the compute workers, reserved when it starts (issue 14 #6): the kernel is 8·N² bytes
+ * and the worker keeps about 4.4 such matrices per run (current, reference, previous, eigenvectors, scratch),
+ * rounded up to 5, plus 1 MiB for the run's own bookkeeping.
+ */
+export function runMemoryBytes(samples: number, outputs: number): number {
+  const rows = samples * outputs;
+  return 5 * 8 * rows * rows + MiB;
+}
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return 'unlimited';
+  if (bytes >= 2 ** 30) return `${bytes} bytes (${(bytes / 2 ** 30).toFixed(1)} GiB)`;
+  return `${bytes} bytes (${(bytes / MiB).toFixed(1)} MiB)`;
+}
+
 export class RunTable {
   private readonly runs = new Map<string, Run>();
 
@@ -117,6 +135,7 @@ export class RunTable {
     private readonly maxRuns: number,
     private readonly forget: (runId: string) => void = () => undefined,
     private readonly store?: RunStore,
+    private readonly memoryBudget: number = Number.POSITIVE_INFINITY,
   ) {}
 
   /** Writes the run's state to the store (no-op without one). */
@@ -124,9 +143,10 @@ export class RunTable {
     void this.store?.save(run.id, storedRun(run));
   }
 
-  /** Puts back a run read from the store (detached: its trainer must reattach); false when the table is full. */
+  /** Puts back a run read from the store (detached: its trainer must reattach); false when the table or the memory budget is full. */
   restore(run: Run): boolean {
     if (this.runs.size >= this.maxRuns || this.runs.has(run.id)) return false;
+    if (run.state !== 'ended' && this.heldBytes() + runMemoryBytes(run.samples, run.outputs) > this.memoryBudget) return false;
     this.runs.set(run.id, run);
     return true;
   }
@@ -160,9 +180,30 @@ export class RunTable {
   }
 
   /** Makes room for one more run (evicting if it must) and registers it. */
+  /**
+   * Makes room for one more run (evicting if it must) and registers it. Checked before the run allocates anything:
+   * the count (--max-active-runs) and the memory budget (--max-memory, issue 14 #6) — detached runs are evicted,
+   * least recently touched first, to make room; attached ones never.
+   */
   add(run: Run): void {
-    if (this.runs.size >= this.maxRuns) {
-      const victim = this.evictable();
+    const need = runMemoryBytes(run.samples, run.outputs);
+    const rows = run.samples * run.outputs;
+    if (need > this.memoryBudget) {
+      throw new SidecarError(
+        Code.RESOURCE_EXHAUSTED,
+        `run "${run.id}" needs up to ${formatBytes(need)} (40·N² + 1 MiB for N = n·C = ${run.samples}·${run.outputs} = ${rows} rows), more than this sidecar's whole memory budget of ${formatBytes(this.memoryBudget)} (--max-memory); use fewer probe samples or outputs, or raise --max-memory`,
+      );
+    }
+    while (this.runs.size >= this.maxRuns || this.heldBytes() + need > this.memoryBudget) {
+      const forMemory = this.runs.size < this.maxRuns;
+      const victim = this.evictable(forMemory);
+      if (!victim && forMemory) {
+        const live = [...this.runs.values()].filter((r) => r.state !== 'ended').length;
+        throw new SidecarError(
+          Code.RESOURCE_EXHAUSTED,
+          `run "${run.id}" needs up to ${formatBytes(need)} (N = ${rows} rows) but ${live} attached run(s) already hold ${formatBytes(this.heldBytes())} of the ${formatBytes(this.memoryBudget)} budget (--max-memory); end finished runs with EndRun, retry later, or raise --max-memory`,
+        );
+      }
       if (!victim) {
         throw new SidecarError(
           Code.RESOURCE_EXHAUSTED,
@@ -177,11 +218,20 @@ export class RunTable {
     this.runs.set(run.id, run);
   }
 
-  private evictable(): Run | undefined {
+  /** Memory reserved by the runs that have not ended (ended runs have freed their worker state). */
+  heldBytes(): number {
+    let sum = 0;
+    for (const r of this.runs.values()) if (r.state !== 'ended') sum += runMemoryBytes(r.samples, r.outputs);
+    return sum;
+  }
+
+  /** The run to evict: ended before detached, least recently touched first; never an attached one. */
+  private evictable(forMemory = false): Run | undefined {
     let best: Run | undefined;
     const rank = (r: Run) => (r.state === 'ended' ? 0 : 1);
     for (const r of this.runs.values()) {
       if (r.attached) continue;
+      if (forMemory && r.state === 'ended') continue; // frees no memory
       if (!best || rank(r) < rank(best) || (rank(r) === rank(best) && r.touchedAtMs < best.touchedAtMs)) best = r;
     }
     return best;

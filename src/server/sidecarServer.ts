@@ -5,6 +5,8 @@
 import { RunRecorder } from '../record/runRecorder.js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadPackageDefinition } from '../protoDefinition.js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -100,10 +102,10 @@ function tolerantDeserializers(service: grpc.ServiceDefinition, log: (level: Log
   return out as grpc.ServiceDefinition;
 }
 
-function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res) {
+function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res, need: Scope = 'read') {
   return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
     try {
-      authorize(ctx, call.metadata);
+      authorize(ctx, call.metadata, need);
       const undecodable = (call.request as Record<symbol, unknown> | null)?.[UNDECODABLE];
       if (undecodable !== undefined) {
         throw new SidecarError(Code.INVALID_ARGUMENT, `the request is not a valid ${call.getPath().split('/').pop()}Request protobuf message (${String(undecodable)}); send the message the proto defines`);
@@ -117,12 +119,37 @@ function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res) {
   };
 }
 
-function authorize(ctx: ServerContext, metadata: grpc.Metadata): void {
-  const token = ctx.config.authToken;
-  if (token === undefined) return;
-  const sent = metadata.get('authorization')[0];
-  if (sent !== `Bearer ${token}`) {
+/** Constant-time comparison of a presented secret with the expected one (no early exit on the first difference). */
+function sameSecret(sent: string, expected: string): boolean {
+  const a = Buffer.from(sent, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  // timingSafeEqual needs equal lengths; comparing b with itself keeps the time independent of where they differ.
+  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
+}
+
+/** What a presented credential may do: everything, or read only (--read-only-token). */
+export type Scope = 'write' | 'read';
+
+/**
+ * The scope of an `authorization: Bearer <token>` value (gRPC metadata or HTTP header), or undefined when it is
+ * missing or wrong. Without --auth-token everything is allowed.
+ */
+export function scopeOf(config: Config, authorization: unknown): Scope | undefined {
+  if (config.authToken === undefined) return 'write';
+  if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return undefined;
+  const sent = authorization.slice('Bearer '.length);
+  const write = sameSecret(sent, config.authToken);
+  const read = config.readOnlyToken !== undefined && sameSecret(sent, config.readOnlyToken);
+  return write ? 'write' : read ? 'read' : undefined;
+}
+
+function authorize(ctx: ServerContext, metadata: grpc.Metadata, need: Scope = 'write'): void {
+  const scope = scopeOf(ctx.config, metadata.get('authorization')[0]);
+  if (scope === undefined) {
     throw new SidecarError(Code.UNAUTHENTICATED, 'missing or wrong bearer token; send metadata "authorization: Bearer <token>"');
+  }
+  if (need === 'write' && scope === 'read') {
+    throw new SidecarError(Code.PERMISSION_DENIED, 'the read-only token may call CheckStop, GetRun and ListRuns; Attach and EndRun need the --auth-token token');
   }
 }
 
@@ -198,7 +225,7 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
       if (!run) return { run_id: req.run_id, existed: false };
       ctx.runs.end(run, req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status, ctx.now());
       return { run_id: run.id, existed: true, last_decision: run.decision?.message };
-    }),
+    }, 'write'),
   };
 }
 
@@ -227,7 +254,7 @@ export async function startSidecarServer(opts: SidecarServerOptions): Promise<Si
   const store = new RunStore(config.dataDir, (message) => log('warn', message));
   // Runs are restored before the worker threads start, so that nothing keeps a failed start-up alive.
   const started: { pool?: ComputePool } = {};
-  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void started.pool?.drop(id), store);
+  const runs = new RunTable(config.limits.maxActiveRuns, (id) => void started.pool?.drop(id), store, memoryBudget(config));
   await restoreRuns(store, runs, policies, config, log);
   const pool = await ComputePool.start(config.computeWorkers, config.backend);
   started.pool = pool;
@@ -269,6 +296,11 @@ function checkStoredRun(doc: unknown): StoredRun {
   return doc as StoredRun;
 }
 
+/** --max-memory, or half of the machine's memory when it is 0. */
+export function memoryBudget(config: Config): number {
+  return config.limits.maxMemoryBytes || Math.floor(totalmem() / 2);
+}
+
 /**
  * Reads the run files back (issue 14 #3): a file of the wrong shape, or whose name is not its run id's, is moved to
  * runs/unreadable/ with a warning naming it; unfinished runs are restored first, then the most recently touched,
@@ -298,7 +330,7 @@ async function restoreRuns(store: RunStore, runs: RunTable, policies: PolicySet,
   const restored = candidates.length - left.length;
   if (restored) log('info', `restored ${restored} run(s) from ${config.dataDir}`);
   if (left.length) {
-    log('warn', `${left.length} stored run(s) were not restored: --max-active-runs=${config.limits.maxActiveRuns} is full (their files stay on disk): ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}`);
+    log('warn', `${left.length} stored run(s) were not restored: --max-active-runs=${config.limits.maxActiveRuns} or --max-memory=${memoryBudget(config)} is full (their files stay on disk): ${left.slice(0, 5).join(', ')}${left.length > 5 ? ', …' : ''}`);
   }
 }
 
@@ -326,6 +358,12 @@ async function serveWith(
   const server = new grpc.Server({
     'grpc.max_receive_message_length': config.limits.maxReceiveBytes,
     'grpc.max_send_message_length': 16 * 1024 * 1024,
+    // HTTP/2 keepalive (issue 14 #4): a partitioned or dead trainer's connection is dropped after
+    // keepalive + timeout seconds; its calls are cancelled, its sessions end and its runs detach, so the restarted
+    // trainer's RunStart resumes the run instead of getting ALREADY_EXISTS for ever.
+    ...(config.keepaliveSeconds > 0
+      ? { 'grpc.keepalive_time_ms': Math.round(config.keepaliveSeconds * 1000), 'grpc.keepalive_timeout_ms': Math.round(config.keepaliveTimeoutSeconds * 1000) }
+      : {}),
   });
   server.addService(tolerantDeserializers(proto.ntksidecar.v1.NtkSidecar.service, log), handlers(ctx, () => stopping));
   const health = new HealthImplementation({ '': 'SERVING', [SERVICE_NAME]: 'SERVING' });
@@ -344,6 +382,9 @@ async function serveWith(
       const path = (req.url ?? '/').split('?')[0];
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      } else if (path === '/metrics' && scopeOf(config, req.headers.authorization) === undefined) {
+        // /metrics names every run, job and cohort: with --auth-token it wants the same bearer token (either one).
+        res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="ntk-sidecar"' }).end('missing or wrong bearer token; send "Authorization: Bearer <token>"\n');
       } else if (path === '/metrics') {
         metrics.registry.metrics().then(
           (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),

@@ -4,7 +4,7 @@ import { ConfigError, defaultConfig, envName, parseAddress, resolveConfig } from
 describe('config', () => {
   it('has the defaults of docs/design.md §4', () => {
     const c = resolveConfig({});
-    expect(c).toMatchObject({ grpcAddr: '127.0.0.1:50051', metricsAddr: '0.0.0.0:9464', dataDir: './ntk-sidecar-data', backend: 'auto' });
+    expect(c).toMatchObject({ grpcAddr: '127.0.0.1:50051', metricsAddr: '127.0.0.1:9464', dataDir: './ntk-sidecar-data', backend: 'auto' });
     expect(c.limits.maxReceiveBytes).toBe(16 * 1024 * 1024);
     expect(c).toEqual(defaultConfig());
   });
