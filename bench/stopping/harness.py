@@ -50,6 +50,7 @@ FASHION_VAL = 2000
 FASHION_TEST = 5000
 FASHION_TRAIN_EVAL = 2000
 CALIBRATION_LR = 1e-6
+CALIBRATION_PROBE = 32
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ def calibrate(task: Task, sidecar: Sidecar, model: torch.nn.Module, probe_x: tor
     # CE: the GN sharpness at initialisation (uniform softmax, H_i eigenvalues 1/C) is far below what it becomes
     # once the network is confident, so η = 1/S_GN(θ₀) blows small networks up; λ₀ is the A5 bound λ_max(K)/(2n)
     # instead (the sharpness CE reaches with this kernel at most).
-    lam0 = 2 * loss_scale * lam_max if task.loss == "mse" else lam_max / (2 * task.probe)
+    lam0 = 2 * loss_scale * lam_max if task.loss == "mse" else lam_max / (2 * len(probe_x))
     return {"lambda_max": lam_max, "gn_sharpness": gn, "lambda0": lam0}
 
 
@@ -390,7 +391,11 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
         eta = task.lr
         log(f"{task.name}: P = {param_count}, η = {eta:.4g} ({task.optimizer})")
     else:
-        cal = calibrate(task, sidecar, model, probe_x, probe_t, loss_scale)
+        # Calibrated on the first 32 probe samples, full Gram (as in issue 7: the same λ₀ definition; a full
+        # 1280 × 1280 Gram of n = 128 would cost (nC)²P for one number).
+        nc = task.probe if task.data == "teacher" else min(CALIBRATION_PROBE, task.probe)
+        cal = calibrate(task, sidecar, model, probe_x[:nc], probe_t[:nc],
+                        1.0 / (2 * nc) if task.loss == "mse" else 0.0)
         eta = learning_rate(task, cal["lambda0"])
         log(f"{task.name}: P = {param_count}, λ₀ = {cal['lambda0']:.4g} (λ_max(K) = {cal['lambda_max']:.4g}), "
             f"η = {eta:.4g} = {eta * cal['lambda0']:.3g}/λ₀")
