@@ -152,6 +152,21 @@ export class CohortEngine {
     return { stop: verdictOfLatch(stop), notes: [] };
   }
 
+  /**
+   * A run stopped by its per-run rule (divergence, budget, A14) leaves the cohort's active runs: it is latched with
+   * rule "per-run" (ruleIndex −1) so that budgets rank only runs still training. Fail-open: errors are logged only.
+   */
+  async runStopped(cohort: string, runId: string, verdict: { reason: string; detail: string; evidence: Record<string, number> }, step: number): Promise<void> {
+    const key = runKey(cohort, runId);
+    if (this.latched.has(key)) return;
+    try {
+      const stop = await this.store.latchStop({ cohort, runId, ruleIndex: -1, rule: `per-run ${verdict.reason}`, detail: verdict.detail, evidence: verdict.evidence, step });
+      this.latched.set(key, stop);
+    } catch (err) {
+      this.log('debug', `cohort store: cannot record the per-run STOP of run "${runId}": ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   /** Forgets a run's tracking (its rung values and latch stay in the store). */
   forget(cohort: string, runId: string): void {
     this.runs.delete(runKey(cohort, runId));

@@ -7,7 +7,10 @@
  * rules abstain (e.g. the store is unreachable), the per-run verdict goes on and its detail says why.
  */
 import type { Verdict } from './decide.js';
-import type { CohortDecision, CohortOrder } from './cohort.js';
+import type { CohortDecision, CohortObservation, CohortOrder } from './cohort.js';
+import type { RunState } from './advanceRun.js';
+import type { Policy } from './policy.js';
+import type { SnapshotDiagnostics } from '../analysis/types.js';
 
 export function combineWithCohort(order: CohortOrder, runVerdict: Verdict, cohort: CohortDecision | undefined, previous?: Verdict): Verdict {
   if (previous?.action === 'ACTION_STOP') return previous;
@@ -18,4 +21,37 @@ export function combineWithCohort(order: CohortOrder, runVerdict: Verdict, cohor
     return { ...runVerdict, detail: `${runVerdict.detail} Cohort rules abstain: ${cohort.abstain}.`, evidence: { ...runVerdict.evidence, cohort_abstained: 1 } };
   }
   return runVerdict;
+}
+
+/**
+ * What the cohort sees of one run event: the step, compute and training loss, and the kernel-predicted final loss
+ * (L_∞ of a trusted prediction, docs/science.md A11) for the spectral rule.
+ */
+export function cohortObservationOf(cohort: string, runId: string, event: { step: number; trainLoss: number; computeSpent: number; diagnostics?: SnapshotDiagnostics }, computeSpent: number): CohortObservation {
+  const prediction = event.diagnostics?.prediction;
+  const predicted = prediction?.valid && prediction.floor !== undefined && Number.isFinite(prediction.floor) ? prediction.floor : undefined;
+  return { cohort, runId, step: event.step, compute: computeSpent, objectives: { train_loss: event.trainLoss }, predicted };
+}
+
+/**
+ * The run after advanceRun(…) and the cohort decision of the same event. `before` is the run's verdict before the
+ * event (a STOP latched then stays), `verdict` what advanceRun returned (undefined: a Scalars event without news).
+ * A cohort STOP latches in the run's state like any STOP (shadow mode records where it would have stopped).
+ */
+export function applyCohortDecision(
+  state: RunState,
+  before: Verdict | undefined,
+  verdict: Verdict | undefined,
+  decision: CohortDecision,
+  order: CohortOrder,
+  policy: Policy,
+  step: number,
+): { state: RunState; verdict?: Verdict } {
+  if (before?.action === 'ACTION_STOP') return { state, verdict };
+  let combined: Verdict | undefined;
+  if (verdict) combined = combineWithCohort(order, verdict, decision, before);
+  else if (decision.stop) combined = { ...decision.stop, evidence: { ...decision.stop.evidence } };
+  if (!combined || combined === verdict) return { state, verdict };
+  const wouldStop = state.wouldStop ?? (combined.action === 'ACTION_STOP' && !policy.enforced ? { step, compute: state.computeSpent } : undefined);
+  return { state: { ...state, verdict: combined, wouldStop }, verdict: combined };
 }

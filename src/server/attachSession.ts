@@ -8,8 +8,9 @@
 import { Code, SidecarError, codeName } from '../errors.js';
 import { KERNEL_TENSOR_KINDS, SnapshotAssembler } from '../ingest/snapshotAssembler.js';
 import type { Verdict } from '../policy/decide.js';
-import { advanceRun, initialRunState, snapshotContext } from '../policy/advanceRun.js';
-import type { PredictionDiagnostics } from '../analysis/types.js';
+import { advanceRun, initialRunState, snapshotContext, type RunState } from '../policy/advanceRun.js';
+import { applyCohortDecision, cohortObservationOf } from '../policy/cohortCombine.js';
+import type { PredictionDiagnostics, SnapshotDiagnostics } from '../analysis/types.js';
 import { selectPolicy } from '../policy/policy.js';
 import type { SidecarMessage } from '../gen/ntksidecar/v1/SidecarMessage.js';
 import type { TrainerMessage__Output } from '../gen/ntksidecar/v1/TrainerMessage.js';
@@ -379,7 +380,8 @@ export class AttachSession {
       };
       const event = { kind: 'snapshot', ...snap, computeSpent: header.compute_spent, finite: analysis.finite, hasKernel, diagnostics: analysis.diagnostics } as const;
       this.ctx.recorder?.snapshot(run, { ...event, plan, kernel: analysis.kernel, logits: analysis.logits, evalLogits: analysis.evalLogits });
-      const { state, verdict } = advanceRun(run, event, run.policy);
+      const before = run.verdict;
+      const { state, verdict } = await this.withCohort(before, advanceRun(run, event, run.policy), event);
       Object.assign(run, state);
       run.touchedAtMs = this.ctx.now();
       await this.send({ ack: { snapshot_id: header.snapshot_id, accepted: true, code: Code.OK, message: '' } });
@@ -393,10 +395,21 @@ export class AttachSession {
     const run = this.run!;
     const event = { kind: 'scalars', step: m.step, trainLoss: m.train_loss, computeSpent: m.compute_spent } as const;
     this.ctx.recorder?.scalars(run, event);
-    const { state, verdict } = advanceRun(run, event, run.policy);
+    const { state, verdict } = await this.withCohort(run.verdict, advanceRun(run, event, run.policy), event);
     Object.assign(run, state);
     run.touchedAtMs = this.ctx.now();
     if (verdict) await this.record(verdict, run.latest?.snapshotId ?? 0, m.step);
+  }
+
+  /** Cohort rules (docs/cohorts.md): a run with a cohort reports each event; a cohort STOP combines by cohort.order. */
+  private async withCohort(before: Verdict | undefined, next: { state: RunState; verdict?: Verdict }, event: { step: number; trainLoss: number; computeSpent: number; diagnostics?: SnapshotDiagnostics }) {
+    const engine = this.ctx.cohort;
+    const run = this.run!;
+    if (!engine || !run.start.cohort || before?.action === 'ACTION_STOP') return next;
+    const decision = await engine.observe(cohortObservationOf(run.start.cohort, run.id, event, next.state.computeSpent));
+    const out = applyCohortDecision(next.state, before, next.verdict, decision, engine.config.order, run.policy, event.step);
+    if (out.verdict?.action === 'ACTION_STOP' && out.verdict.reason !== 'REASON_COHORT') await engine.runStopped(run.start.cohort, run.id, out.verdict, event.step);
+    return out;
   }
 
   private async record(verdict: Verdict, snapshotId: number, step: number, prediction?: PredictionDiagnostics): Promise<void> {

@@ -5,6 +5,7 @@ import type { PolicySet } from '../policy/policy.js';
 import type { ComputePool } from '../worker/computePool.js';
 import type { RunTable } from './runTable.js';
 import type { RunRecorder } from '../record/runRecorder.js';
+import type { CohortEngine } from '../cohort/cohortEngine.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -16,6 +17,8 @@ export interface ServerContext {
   metrics: SidecarMetrics;
   /** Present with --record-dir. */
   recorder?: RunRecorder;
+  /** Present when the policy file has a `cohort:` section (docs/cohorts.md). */
+  cohort?: CohortEngine;
   version: string;
   /** Open Attach sessions, ended with UNAVAILABLE at shutdown. */
   sessions: Set<{ shutdown(): void }>;
