@@ -263,6 +263,13 @@ def _diagnostics(report: Any) -> dict[str, Any] | None:
                                                    "loaded_plateau", "kernel_moving", "kernel_frozen")},
         "catapult_events": det.catapult_events,
     }
+    # The validation-free generalisation estimates (docs/generalization.md G1–G4), when the sidecar computes them:
+    # the report sets them beside the harness's own test accuracy.
+    if hasattr(dg, "generalization") and dg.HasField("generalization"):
+        g = dg.generalization
+        out["generalization"] = {f: getattr(g, f) for f in (
+            "loo_accuracy", "loo_error", "gcv_error", "coherence", "discrepancy", "eval_accuracy", "eval_margin",
+            "eval_changed", "label_wave_step") if g.HasField(f)}
     return out
 
 

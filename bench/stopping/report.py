@@ -335,6 +335,23 @@ def write_report(results_dir: Path, out_dir: Path, wall_seconds: float | None = 
           f"spike of the full-train loss {len(g['spike'])}, on a plateau followed by a ≥ 25 % drop {len(g['plateau'])}, "
           f"with the sidecar's spike/catapult/loaded-plateau flag up {len(g['flagged'])} | "
           + ("not tested (no STOP)" if not g["stops"] else "yes" if bad == 0 else "no") + " |")
+    for r, ev in zip(results, evals):
+        if "closed_form" not in r:
+            continue
+        k2 = r["closed_form"]["kess_k2"]
+        end = r["curve"][-1]["train_loss"]
+        window_end = next((row["step"] for row in r["curve"] if row["step"] >= k2 and row["train_loss"] > 0
+                           and (row["train_loss"] - end) / row["train_loss"] < 0.01), r["last_step"])
+        cells = []
+        inside_all = True
+        for m in candidates:
+            st = ev[m]["stop_step"]
+            inside = st is not None and k2 <= st <= window_end
+            inside_all &= inside
+            cells.append(f"{style(m, cols)[2]} {'never' if st is None else st}{' (inside)' if inside else ''}")
+        w(f"| kernel-regime run {r['task']['name']} stops inside its economical window (after the closed-form K2 = "
+          f"{k2:.1f}, before the remaining train-loss gain to the end falls below 1 %: step {window_end}) | "
+          + "; ".join(cells) + f" | {'yes' if inside_all else 'no'} |")
     ex = [(r["task"]["name"], exported_saving(r), ev["sidecar"]["saved"]) for r, ev in zip(results, evals)]
     dev = max(abs(e["getrun"] - e["harness"]) for _, e, _ in ex)
     mdev = max((abs(e["metric"] - e["getrun"]) for _, e, _ in ex if e["metric"] is not None), default=0.0)
@@ -402,6 +419,22 @@ def write_report(results_dir: Path, out_dir: Path, wall_seconds: float | None = 
         w(f"| {r['task']['name']} | {r['param_count']:,} | {r['task']['steps']} | {end} | "
           + " | ".join(stop_cell(ev[m]) for m in shown) + " |")
     w("")
+    gen_runs = [(r, ev) for r, ev in zip(results, evals)
+                if any("generalization" in d for d in r["runs"]["kernel"]["diagnostics"])]
+    if gen_runs:
+        w("### The sidecar's generalisation estimates beside the measured test accuracy\n")
+        w("At the last snapshot (and the Label Wave step, G4, beside the oracle's stop). LOO = kernel leave-one-out "
+          "accuracy of the kernel-GD predictor (G1); eval = accuracy on the evaluation probe (training samples); "
+          "test = the harness's own test split.\n")
+        w("| run | LOO acc | eval-probe acc | train acc (harness) | test acc | Label Wave step | oracle stop |")
+        w("|---|---|---|---|---|---|---|")
+        for r, ev in gen_runs:
+            g = [d for d in r["runs"]["kernel"]["diagnostics"] if "generalization" in d][-1]["generalization"]
+            last = r["curve"][-1]
+            w(f"| {r['task']['name']} | {pct(g.get('loo_accuracy'), 2)} | {pct(g.get('eval_accuracy'), 2)} | "
+              f"{pct(last.get('train_acc'), 2)} | {pct(last.get('test_acc'), 2)} | "
+              f"{num(g.get('label_wave_step'), 5)} | {ev['oracle']['stop_step'] or '—'} |")
+        w("")
     w("### What the live sidecar said\n")
     w("Decisions of the kernel-fed run up to its first STOP (or the end), by reason; snapshots accepted.\n")
     for r in results:
