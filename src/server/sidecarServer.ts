@@ -17,6 +17,7 @@ import { createSidecarMetrics } from '../metrics/sidecarMetrics.js';
 import { jobVerdict } from '../policy/decide.js';
 import { policySetFrom, type PolicySet } from '../policy/policy.js';
 import { ComputePool } from '../worker/computePool.js';
+import { openCohortEngine } from '../cohort/openCohortEngine.js';
 import type { ProtoGrpcType } from '../gen/sidecar.js';
 import type { NtkSidecarHandlers } from '../gen/ntksidecar/v1/NtkSidecar.js';
 import { AttachSession, type DuplexCall } from './attachSession.js';
@@ -350,7 +351,9 @@ async function serveWith(
   const recorder = config.recordDir
     ? new RunRecorder(config.recordDir, { backend: pool.backend, exactMax: config.exactMax, topK: config.topK, sidecarVersion: version }, (m) => log('warn', m))
     : undefined;
-  const ctx: ServerContext = { config, runs, pool, policies, metrics, recorder, version, sessions: new Set(), now: () => Date.now(), log };
+  const cohort = policies.cohort ? openCohortEngine(policies.cohort, config.cohortStore, log) : undefined;
+  if (!cohort && config.cohortStore !== 'memory') log('warn', '--cohort-store is set but the policy file has no cohort: section; no cohort rules apply');
+  const ctx: ServerContext = { config, runs, pool, policies, metrics, recorder, cohort, version, sessions: new Set(), now: () => Date.now(), log };
 
   let stopping = false;
   const packageDefinition = loadPackageDefinition();
@@ -434,6 +437,7 @@ async function serveWith(
       });
       await pool.close();
       recorder?.close();
+      await cohort?.close();
       await store.flush();
       if (http) {
         http.closeAllConnections();

@@ -250,3 +250,14 @@ describe('combining with the per-run decision', () => {
     expect(v.detail).toBe('Collecting. Cohort rules abstain: cohort store unreachable: connect ECONNREFUSED 127.0.0.1:5.');
   });
 });
+
+describe('--cohort-store', () => {
+  it('takes memory or a postgres:// URL and refuses anything else with the flag and the value', async () => {
+    const { resolveConfig, ConfigError } = await import('../../src/config/config.js');
+    expect(resolveConfig({}).cohortStore).toBe('memory');
+    expect(resolveConfig({ flags: { 'cohort-store': 'postgres://ntk@db:5432/sweeps' } }).cohortStore).toBe('postgres://ntk@db:5432/sweeps');
+    expect(resolveConfig({ env: { NTK_SIDECAR_COHORT_STORE: 'postgresql://db/x' } }).cohortStore).toBe('postgresql://db/x');
+    expect(() => resolveConfig({ flags: { 'cohort-store': 'mysql://db/x' } })).toThrow(ConfigError);
+    expect(() => resolveConfig({ flags: { 'cohort-store': 'mysql://db/x' } })).toThrow('flags: --cohort-store="mysql://db/x": choose memory or a postgres://… (or postgresql://…) URL');
+  });
+});
