@@ -35,7 +35,10 @@ async function partitionableProxy(target: string) {
     target: `127.0.0.1:${(server.address() as { port: number }).port}`,
     cut: () => void (cut = true),
     close: () => {
-      for (const [a, b] of pairs) a.destroy(), b.destroy();
+      for (const [a, b] of pairs) {
+        a.destroy();
+        b.destroy();
+      }
       server.close();
     },
   };
