@@ -85,31 +85,37 @@ export function analyzeKernelSnapshot(input: KernelSnapshotInput, history: Analy
   const finite = allFinite(kernel) && allFinite(input.logits) && allFinite(input.evalLogits);
   let diagnostics: SnapshotDiagnostics | undefined = context && { snapshotId: context.snapshotId, step: context.step, trainLoss: context.trainLoss };
   const spectra: KernelSpectrum[] = [];
-  if (!kernel || !finite) return { spectra, diagnostics, finite, history };
+  if (!finite) return { spectra, diagnostics, finite, history };
 
-  const common = { samples: input.samples, epsSrc: input.epsSrc, exactMax: input.exactMax, topK: input.topK, vectors: context !== undefined };
+  let head: AnalyzedKernel | undefined;
+  let traced: AnalyzedKernel | undefined;
   const fullKernel = input.reduction === 'full';
-  // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3).
-  const head: AnalyzedKernel = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? input.outputs : 1 }) };
-  spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
-  let traced: AnalyzedKernel | undefined = fullKernel ? (input.outputs === 1 ? head : undefined) : head;
-  // docs/science.md A1: the traced kernel too when C > 1 and the full one is small enough.
-  if (fullKernel && input.outputs > 1 && size <= input.exactMax) {
-    const reduced = reduceToTraced(kernel, input.samples, input.outputs);
-    traced = { kernel: reduced, size: input.samples, spectrum: summarizeSpectrum(reduced, input.samples, { ...common, outputs: 1 }) };
-    spectra.push({ kernel: 'traced', ...traced.spectrum });
+  if (kernel) {
+    const common = { samples: input.samples, epsSrc: input.epsSrc, exactMax: input.exactMax, topK: input.topK, vectors: context !== undefined };
+    // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3).
+    head = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? input.outputs : 1 }) };
+    spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
+    traced = fullKernel ? (input.outputs === 1 ? head : undefined) : head;
+    // docs/science.md A1: the traced kernel too when C > 1 and the full one is small enough.
+    if (fullKernel && input.outputs > 1 && size <= input.exactMax) {
+      const reduced = reduceToTraced(kernel, input.samples, input.outputs);
+      traced = { kernel: reduced, size: input.samples, spectrum: summarizeSpectrum(reduced, input.samples, { ...common, outputs: 1 }) };
+      spectra.push({ kernel: 'traced', ...traced.spectrum });
+    }
   }
   let analysisError: string | undefined;
   let next = history;
   if (context) {
-    // Diagnostics must never cost the snapshot: a failing analysis is reported, the spectrum still counts.
+    // Diagnostics must never cost the snapshot: a failing analysis is reported, the spectrum still counts. Without
+    // a kernel (logits only) only what needs none is computed (the evaluation probe, G4).
     try {
       const analyzed = analyzeSnapshot(
-        { ...context, source: input.source, full: fullKernel ? head : undefined, traced, logits: input.logits },
+        { ...context, source: input.source, full: fullKernel ? head : undefined, traced, logits: input.logits, evalLogits: input.evalLogits },
         history,
       );
       next = analyzed.history;
       diagnostics = analyzed.diagnostics;
+      analysisError = analyzed.warning;
     } catch (err) {
       analysisError = err instanceof Error ? err.message : String(err);
     }

@@ -12,6 +12,10 @@ import { learnedModes, linearizationGap, modalCoefficients, residualCe, residual
 import { eosRatio, gnSharpnessCe, gnSharpnessMse, stabilityThreshold } from './sharpness.js';
 import { etaEff } from './timeMap.js';
 import type { RunSetup, SnapshotDiagnostics, StabilityDiagnostics } from './types.js';
+import { estimateGeneralization, evalProbeEstimates, type GeneralizationReportFields } from './generalization.js';
+
+/** Prediction-change points kept for Label Wave (G4). */
+const MAX_EVAL_CHANGED = 512;
 
 export interface AnalyzedKernel {
   kernel: Float64Array;
@@ -35,6 +39,9 @@ export interface AnalyzeInput {
   preconditioned: boolean;
   logits?: Float64Array;
   targets?: Float64Array;
+  /** Evaluation probe logits and targets (docs/generalization.md G4). */
+  evalLogits?: Float64Array;
+  evalTargets?: Float64Array;
   observed: PredictionInput['observed'];
   kess: PredictionInput['kess'];
 }
@@ -46,6 +53,9 @@ export interface AnalysisHistory {
   prevResidual?: { step: number; r: Float64Array; lambda: Float64Array; vectors: Float64Array; pairs: number; size: number };
   /** The previous anchor's prediction input: its window since then fits â for the next anchor (A11). */
   prevAnchor?: PredictionInput;
+  /** Evaluation-probe predictions of the previous snapshot and the prediction-change series (G4, Label Wave). */
+  evalPredictions?: Int32Array;
+  evalChanged?: Array<{ step: number; changed: number }>;
 }
 
 function stability(input: AnalyzeInput, full: AnalyzedKernel): StabilityDiagnostics | undefined {
@@ -64,11 +74,81 @@ function stability(input: AnalyzeInput, full: AnalyzedKernel): StabilityDiagnost
   return { gnSharpness: sharpness, threshold, eosRatio: eosRatio(sharpness, threshold), preconditioned: input.preconditioned };
 }
 
-export function analyzeSnapshot(input: AnalyzeInput, history: AnalysisHistory): { diagnostics: SnapshotDiagnostics; history: AnalysisHistory } {
+/** Class labels of one-hot (or score) rows: the argmax of each row. */
+function labelsOf(targets: Float64Array, n: number, C: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) for (let c = 1; c < C; c++) if (targets[i * C + c] > targets[i * C + out[i]]) out[i] = c;
+  return out;
+}
+
+/**
+ * docs/generalization.md G1–G4: the kernel estimates need the traced (or full) kernel's eigenvectors, targets, logits
+ * and a loss convention; the evaluation probe needs only its logits and labels. Updates the G4 series in `next`.
+ */
+function generalization(input: AnalyzeInput, kernel: AnalyzedKernel | undefined, history: AnalysisHistory, next: AnalysisHistory): GeneralizationReportFields | undefined {
+  const { setup } = input;
+  const C = setup.outputs;
+  const task = setup.loss === 'mse' ? 'regression' : setup.loss === 'cross_entropy' ? 'classification' : undefined;
+  const evalTask = task ?? (C > 1 ? 'classification' : undefined);
+  const ev = input.evalLogits && input.evalTargets && evalTask === 'classification'
+    ? {
+        logits: input.evalLogits,
+        labels: labelsOf(input.evalTargets, input.evalTargets.length / C, C),
+        previousPredictions: history.evalPredictions,
+        changedHistory: history.evalChanged,
+        heldOut: setup.evalHeldOut,
+      }
+    : undefined;
+  let report: GeneralizationReportFields | undefined;
+  let predictions: Int32Array | undefined;
+  const vectors = kernel?.spectrum.vectors;
+  // LOO needs at least two probe samples.
+  if (kernel && vectors && task && input.logits && input.targets && setup.samples >= 2) {
+    const est = estimateGeneralization({
+      kernel: { values: kernel.spectrum.eigenvalues, vectors, pairs: kernel.spectrum.computedPairs, kind: kernel.size === setup.samples ? 'traced' : 'full' },
+      samples: setup.samples,
+      outputs: C,
+      targets: input.targets,
+      logits: input.logits,
+      task,
+      step: input.step,
+      fitTargetScale: task === 'classification',
+      trainSetSize: setup.trainSetSize || undefined,
+      labelNoiseSigma: setup.labelNoiseSigma || undefined,
+      residual: task === 'classification' ? residualCe(input.logits, input.targets, setup.samples, C) : undefined,
+      eval: ev,
+    });
+    report = est.report;
+    predictions = est.evalPredictions;
+  } else if (ev) {
+    const probe = evalProbeEstimates(ev, C, input.step);
+    report = { heldOut: setup.evalHeldOut, ...probe.report };
+    predictions = probe.predictions;
+  }
+  if (predictions) next.evalPredictions = predictions;
+  if (report?.evalChanged !== undefined) next.evalChanged = [...(history.evalChanged ?? []), { step: input.step, changed: report.evalChanged }].slice(-MAX_EVAL_CHANGED);
+  return report;
+}
+
+/**
+ * A5–A12 and G1–G4 of one snapshot. The generalisation estimates are isolated: when they fail, `warning` says why
+ * and every other diagnostic stands.
+ */
+export function analyzeSnapshot(input: AnalyzeInput, history: AnalysisHistory): { diagnostics: SnapshotDiagnostics; history: AnalysisHistory; warning?: string } {
+  const out = dynamics(input, history);
+  try {
+    out.diagnostics.generalization = generalization(input, input.traced ?? input.full, history, out.history);
+    return out;
+  } catch (err) {
+    return { ...out, warning: `generalisation estimates: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+function dynamics(input: AnalyzeInput, history: AnalysisHistory): { diagnostics: SnapshotDiagnostics; history: AnalysisHistory } {
   const { setup, step } = input;
   const main = input.full ?? input.traced;
   const diagnostics: SnapshotDiagnostics = { snapshotId: input.snapshotId, step, trainLoss: input.trainLoss };
-  if (!main) return { diagnostics, history };
+  if (!main) return { diagnostics, history: { ...history } };
   const s = main.spectrum;
   diagnostics.lambdaMax = s.lambdaMax;
   diagnostics.trace = s.trace;

@@ -608,34 +608,43 @@ export function estimateGeneralization(input: GeneralizationInput): Generalizati
   }
 
   // G4 evaluation probe (classification).
-  const ev = input.eval;
-  if (ev !== undefined && input.task === 'classification') {
-    const ne = ev.labels.length;
-    if (ev.logits.length !== ne * C) throw new RangeError(`generalization: eval logits hold ${ev.logits.length} values, expected n_eval·C = ${ne}·${C}`);
-    if (ne > 0) {
-      const pred = argmaxRows(ev.logits, ne, C);
-      out.evalPredictions = pred;
-      let hit = 0;
-      let margin = 0;
-      for (let i = 0; i < ne; i++) {
-        const y = ev.labels[i];
-        if (!Number.isInteger(y) || y < 0 || y >= C) throw new RangeError(`generalization: eval label ${i} = ${y} is not a class in [0, ${C})`);
-        if (pred[i] === y) hit++;
-        let other = -Infinity;
-        for (let c = 0; c < C; c++) if (c !== y && ev.logits[i * C + c] > other) other = ev.logits[i * C + c];
-        margin += C > 1 ? ev.logits[i * C + y] - other : 0;
-      }
-      report.evalAccuracy = hit / ne;
-      if (C > 1) report.evalMargin = margin / ne;
-      const prev = ev.previousPredictions;
-      if (prev !== undefined && prev.length === ne) {
-        let changed = 0;
-        for (let i = 0; i < ne; i++) if (prev[i] !== pred[i]) changed++;
-        report.evalChanged = changed / ne;
-        const wave = labelWaveStep([...(ev.changedHistory ?? []), { step: input.step, changed: report.evalChanged }]);
-        if (wave !== undefined) report.labelWaveStep = wave;
-      }
-    }
+  if (input.eval !== undefined && input.task === 'classification') {
+    const probe = evalProbeEstimates(input.eval, C, input.step);
+    Object.assign(report, probe.report);
+    out.evalPredictions = probe.predictions;
   }
   return out;
+}
+
+/**
+ * G4 on the evaluation probe alone (it needs no kernel: a logits-only snapshot has it too): accuracy, mean margin,
+ * the fraction of predictions changed since the previous snapshot and the Label Wave step.
+ */
+export function evalProbeEstimates(ev: EvalProbeInput, C: number, step: number): { report: Partial<GeneralizationReportFields>; predictions?: Int32Array } {
+  const report: Partial<GeneralizationReportFields> = { heldOut: ev.heldOut === true };
+  const ne = ev.labels.length;
+  if (ev.logits.length !== ne * C) throw new RangeError(`generalization: eval logits hold ${ev.logits.length} values, expected n_eval·C = ${ne}·${C}`);
+  if (ne === 0) return { report };
+  const pred = argmaxRows(ev.logits, ne, C);
+  let hit = 0;
+  let margin = 0;
+  for (let i = 0; i < ne; i++) {
+    const y = ev.labels[i];
+    if (!Number.isInteger(y) || y < 0 || y >= C) throw new RangeError(`generalization: eval label ${i} = ${y} is not a class in [0, ${C})`);
+    if (pred[i] === y) hit++;
+    let other = -Infinity;
+    for (let c = 0; c < C; c++) if (c !== y && ev.logits[i * C + c] > other) other = ev.logits[i * C + c];
+    margin += C > 1 ? ev.logits[i * C + y] - other : 0;
+  }
+  report.evalAccuracy = hit / ne;
+  if (C > 1) report.evalMargin = margin / ne;
+  const prev = ev.previousPredictions;
+  if (prev !== undefined && prev.length === ne) {
+    let changed = 0;
+    for (let i = 0; i < ne; i++) if (prev[i] !== pred[i]) changed++;
+    report.evalChanged = changed / ne;
+    const wave = labelWaveStep([...(ev.changedHistory ?? []), { step, changed: report.evalChanged }]);
+    if (wave !== undefined) report.labelWaveStep = wave;
+  }
+  return { report, predictions: pred };
 }

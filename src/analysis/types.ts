@@ -4,6 +4,8 @@
  * snapshot (no kernel, no logits, no loss convention, first snapshot, …), never a made-up value.
  */
 
+import type { GeneralizationReportFields } from './generalization.js';
+
 export type LossKind = 'mse' | 'cross_entropy';
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
 
@@ -15,6 +17,12 @@ export interface RunSetup {
   /** c_L of docs/science.md §0 (MSE); 0 = unknown → absolute MSE quantities are refused (docs/science.md E4). */
   lossScale: number;
   optimizer: { kind: OptimizerKind; momentum: number; beta1: number; weightDecay: number };
+  /** M, the training-set size (RunStart.train_set_size); 0 = unknown (docs/generalization.md G1). */
+  trainSetSize: number;
+  /** Declared label-noise σ; 0 = unknown (docs/generalization.md G3). */
+  labelNoiseSigma: number;
+  /** The evaluation probe is held out (docs/generalization.md G4). */
+  evalHeldOut: boolean;
   /** Sketch dimension m and seed when the kernel comes from sketches. */
   sketch?: { dim: number; seed: number };
 }
@@ -86,4 +94,6 @@ export interface SnapshotDiagnostics {
   alignment?: AlignmentDiagnostics;
   residual?: ResidualDiagnostics;
   prediction?: PredictionDiagnostics;
+  /** docs/generalization.md G1–G4. */
+  generalization?: GeneralizationReportFields;
 }

@@ -16,6 +16,9 @@ export function runSetupFrom(start: RunStart__Output, samples: number, outputs: 
     loss,
     lossScale: start.loss?.scale ?? 0,
     optimizer: { kind, momentum: opt?.momentum ?? 0, beta1: opt?.beta1 || 0.9, weightDecay: opt?.weight_decay ?? 0 },
+    trainSetSize: start.train_set_size,
+    labelNoiseSigma: Number.isFinite(start.label_noise_sigma) && start.label_noise_sigma > 0 ? start.label_noise_sigma : 0,
+    evalHeldOut: start.eval_probe?.held_out === true,
     sketch: start.sketch && start.sketch.dim > 0 ? { dim: start.sketch.dim, seed: start.sketch.seed } : undefined,
   };
 }
