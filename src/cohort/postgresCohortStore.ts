@@ -214,19 +214,21 @@ export class PostgresCohortStore implements CohortStore {
          WHERE r.cohort = $1),
        mine AS (SELECT rung, value FROM ntk_cohort_rung_values WHERE cohort = $1 AND run_id = $2),
        peers AS (SELECT run_id FROM runs WHERE NOT stopped AND run_id <> $2),
+       -- Each peer's value at the highest rung it shares with this run: one backward index scan per peer.
        common AS (
-         SELECT v.run_id, max(v.rung) AS rung
-         FROM ntk_cohort_rung_values v JOIN peers p ON p.run_id = v.run_id JOIN mine m ON m.rung = v.rung
-         WHERE v.cohort = $1 GROUP BY v.run_id)
+         SELECT p.run_id, c.rung, c.value
+         FROM peers p CROSS JOIN LATERAL (
+           SELECT v.rung, v.value FROM ntk_cohort_rung_values v
+           WHERE v.cohort = $1 AND v.run_id = p.run_id AND v.rung = ANY (ARRAY(SELECT rung FROM mine))
+           ORDER BY v.rung DESC LIMIT 1) c)
        SELECT
          (SELECT coalesce(sum(compute ORDER BY run_id COLLATE "C"), 0) FROM runs)::float8 AS spent,
          (SELECT count(*) FROM runs WHERE NOT stopped)::int AS active,
-         (SELECT count(*) FROM common c
-            JOIN ntk_cohort_rung_values v ON v.cohort = $1 AND v.run_id = c.run_id AND v.rung = c.rung
-            JOIN mine m ON m.rung = c.rung
+         (SELECT count(*) FROM common v JOIN mine m ON m.rung = v.rung
           WHERE v.value <> 'NaN'::float8 AND (m.value = 'NaN'::float8 OR ${beats}))::int AS better,
          EXISTS (SELECT 1 FROM mine) AS ranked,
-         (SELECT count(DISTINCT v.run_id) FROM ntk_cohort_rung_values v JOIN peers p ON p.run_id = v.run_id WHERE v.cohort = $1)::int AS ranked_peers`,
+         (SELECT count(*) FROM peers p
+          WHERE EXISTS (SELECT 1 FROM ntk_cohort_rung_values v WHERE v.cohort = $1 AND v.run_id = p.run_id))::int AS ranked_peers`,
       [cohort, runId],
     );
     const r = rows[0];
