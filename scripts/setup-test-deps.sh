@@ -37,6 +37,9 @@ REQUIREMENTS=(
   # initdb/pg_ctl from /usr/lib/postgresql/15/bin (not on PATH; the cluster wrapper pg_ctlcluster is).
   "bin:pg_ctlcluster postgresql"
   "deb:postgresql-15 postgresql-15"
+  # test/ui: the run pages in a real browser, Debian's headless chromium driven by playwright-core
+  # (executablePath /usr/bin/chromium; no browser download).
+  "bin:chromium chromium"
 )
 
 present() {
