@@ -69,6 +69,17 @@ export interface GeneralizationInput {
   maxResidualFitError?: number;
 }
 
+/**
+ * The numeric estimates, declared once: GetRun's GeneralizationReport fields are their snake_case names and the
+ * `ntk_sidecar_generalization_estimate{estimate=…}` series carry the same names.
+ */
+export const GENERALIZATION_FIELDS = ['looAccuracy', 'looError', 'gcvError', 'coherence', 'discrepancy', 'evalAccuracy', 'evalMargin', 'evalChanged', 'labelWaveStep'] as const;
+
+/** 'looAccuracy' → 'loo_accuracy' (the proto field and metric label of a GENERALIZATION_FIELDS entry). */
+export function snakeCase(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 /** docs/generalization.md G1–G4; camelCase of proto GeneralizationReport. Absent = not computable. */
 export interface GeneralizationReportFields {
   looAccuracy?: number;

@@ -3,6 +3,7 @@
  * collect() (the prom-client convention for point-in-time values), so a run's series vanish the moment the run
  * ends or is evicted — no bookkeeping of label sets to remove. Counters and histograms record events.
  */
+import { GENERALIZATION_FIELDS, snakeCase, type GeneralizationReportFields } from '../analysis/generalization.js';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
@@ -23,6 +24,8 @@ export interface RunMetricsView {
   diagnostics: SnapshotDiagnostics | undefined;
   /** Latest A13 detector flags. */
   flags: DetectorFlags | undefined;
+  /** Generalisation estimates of the latest snapshot that had them (docs/generalization.md G1–G4). */
+  generalization: GeneralizationReportFields | undefined;
   /** Shadow mode: where STOP latched without being enforced, and what has been spent since. */
   shadow: { wouldStopStep: number; computeAfter: number; stepsAfter: number } | undefined;
 }
@@ -163,6 +166,12 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
   diag('time_scale_a', 'Fitted NTK-time → step scale â (docs/science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeScale));
   diag('time_fit_r2', 'R² of the NTK-time fit (docs/science.md A11).', RUN, (g, l, d) => d.prediction && setFinite(g, l, d.prediction.timeR2));
   diag('kernel_model_valid', '1 when the kernel-predicted curve is trusted (docs/science.md A11/A14).', RUN, (g, l, d) => d.prediction && g.set(l, d.prediction.valid ? 1 : 0));
+  perRun('generalization_estimate', 'Validation-free generalisation estimates of the latest snapshot: kernel LOO, GCV, coherence, discrepancy, evaluation probe (docs/generalization.md G1–G4).', [...RUN, 'estimate'], (g, run) => {
+    for (const k of GENERALIZATION_FIELDS) {
+      const v = run.generalization?.[k];
+      if (v !== undefined) setFinite(g, { ...run.labels, estimate: snakeCase(k) }, v);
+    }
+  });
   perRun('regime', 'Training regime from the detectors (one-hot): lazy, rich or unknown (docs/science.md A13).', [...RUN, 'state'], (g, run) => {
     if (!run.flags) return;
     for (const state of ['lazy', 'rich', 'unknown'] as const) g.set({ ...run.labels, state }, run.flags.regime === state ? 1 : 0);

@@ -7,12 +7,15 @@ import { initialDetectorState, updateDetectors, updateLossDetectors, type Detect
 import type { AnalysisContext } from '../analysis/analyzeKernelSnapshot.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
 import { decide, type Verdict } from './decide.js';
+import type { GeneralizationPoint } from './generalizationRule.js';
 import type { Policy } from './policy.js';
 
 /** Observed losses kept per run for curve fits and detectors (oldest dropped beyond this). */
 export const MAX_OBSERVED = 4096;
 /** Kernel-snapshot diagnostics kept per run (the detectors look back a few snapshots). */
 export const MAX_DIAGNOSTICS_KEPT = 64;
+/** Generalisation points kept per run: the learning-curve fit of G5 reads them all. */
+export const MAX_GENERALIZATION_KEPT = 256;
 
 /** ε of KESS definition K1 (docs/science.md A12), reported only. */
 const KESS_K1_EPS = 0.05;
@@ -31,6 +34,8 @@ export interface RunState {
   observed: LossPoint[];
   /** Diagnostics of recent kernel snapshots, oldest first (the policy's window). */
   diagnostics: SnapshotDiagnostics[];
+  /** Generalisation estimates of recent snapshots, oldest first, at most MAX_GENERALIZATION_KEPT (G5). */
+  generalization: GeneralizationPoint[];
   /** A13 detector state carried across snapshots, and the latest flags. */
   detectorState: DetectorState;
   flags?: DetectorFlags;
@@ -55,6 +60,7 @@ export function initialRunState(limits: RunLimits): RunState {
     limits,
     observed: [],
     diagnostics: [],
+    generalization: [],
     detectorState: initialDetectorState(),
     snapshotsAccepted: 0,
     kernelSnapshots: 0,
@@ -107,6 +113,9 @@ export function advanceRun(state: RunState, event: RunEvent, policy: Policy): { 
     snapshotsAccepted: state.snapshotsAccepted + 1,
     kernelSnapshots: state.kernelSnapshots + (event.hasKernel ? 1 : 0),
     diagnostics: event.hasKernel ? [...state.diagnostics, event.diagnostics].slice(-MAX_DIAGNOSTICS_KEPT) : state.diagnostics,
+    generalization: event.diagnostics.generalization
+      ? [...(state.generalization ?? []), { step: event.step, ...event.diagnostics.generalization }].slice(-MAX_GENERALIZATION_KEPT)
+      : state.generalization,
   };
   // A13: detectors once per snapshot — on the kernel history, or on the loss alone for logits-only runs (§B).
   const losses = [...observed].sort((a, b) => a.step - b.step);
@@ -121,7 +130,7 @@ export function advanceRun(state: RunState, event: RunEvent, policy: Policy): { 
       dataFinite: event.finite,
       snapshots: next.snapshotsAccepted,
       kernelSnapshots: next.kernelSnapshots,
-      analysis: { history: next.diagnostics, flags: detected.flags, losses },
+      analysis: { history: next.diagnostics, flags: detected.flags, losses, generalization: next.generalization },
     },
     policy,
     state.verdict,

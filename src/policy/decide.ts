@@ -9,6 +9,7 @@ import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
 import type { Policy } from './policy.js';
 import { evaluateStopping, stopVotesOf } from './stopping.js';
+import { evaluateGeneralizationStopping, type GeneralizationPoint } from './generalizationRule.js';
 
 export type Action = 'ACTION_CONTINUE' | 'ACTION_STOP';
 
@@ -30,6 +31,8 @@ export interface StoppingAnalysis {
   losses: readonly LossPoint[];
   /** A fixed observed-curve estimator for tests; default observedKess (docs/science.md A14). */
   observedKess?: ObservedKess;
+  /** Generalisation estimates of the run's snapshots, oldest first (docs/generalization.md G5). */
+  generalization?: readonly GeneralizationPoint[];
 }
 
 export interface DecisionInput {
@@ -107,8 +110,17 @@ export function decide(input: DecisionInput, policy: Policy, previous: Verdict |
     };
   }
   if (input.analysis) {
-    const { history, flags, losses, observedKess } = input.analysis;
-    return evaluateStopping({ step, history, flags, losses, observedKess, votes: stopVotesOf(previous) }, policy.stopping);
+    const { history, flags, losses, observedKess, generalization } = input.analysis;
+    const votes = stopVotesOf(previous);
+    if (policy.rule !== 'loss' && generalization) {
+      const verdict = evaluateGeneralizationStopping(
+        { step, flags, logitsOnly: history.length === 0, series: generalization, votes, budgetEnd: maxSteps || undefined, computePerStep: step > 0 && computeSpent > 0 ? computeSpent / step : undefined },
+        policy,
+      );
+      // No estimate the rule can read (no targets, logits or evaluation probe): the training-loss chain decides.
+      if (verdict) return verdict;
+    }
+    return evaluateStopping({ step, history, flags, losses, observedKess, votes }, policy.stopping);
   }
   if (input.kernelSnapshots === 0) {
     return {

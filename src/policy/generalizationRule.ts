@@ -5,8 +5,11 @@
  * otherwise a STOP vote (REASON_GENERALIZATION_SATURATED). Hysteresis and latching stay with the caller (A14).
  */
 import { extrapolateLearningCurve, LEARNING_CURVE_MIN_POINTS, type CurvePoint } from '../analysis/learningCurve.js';
-import type { Rng } from '../random.js';
+import type { DetectorFlags } from '../analysis/detectors.js';
+import type { GeneralizationReportFields } from '../analysis/generalization.js';
+import { mulberry32, type Rng } from '../random.js';
 import type { Verdict } from './decide.js';
+import { stabilityGuard, type StoppingConfig } from './stopping.js';
 
 /** The estimates the rule can read, declared once: evidence.estimate is an index into this list. */
 export const GENERALIZATION_ESTIMATES = ['loo_accuracy', 'eval_accuracy', 'neg_loo_error'] as const;
@@ -54,12 +57,12 @@ export interface GeneralizationRuleInput {
 
 function check(cfg: GeneralizationRuleConfig): void {
   const pos = ['horizonFraction', 'upperZ'] as const;
-  for (const k of pos) if (!(cfg[k] > 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization rule: ${k} must be finite and > 0, got ${cfg[k]}`);
+  for (const k of pos) if (!(cfg[k] > 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization.${k} must be finite and > 0, got ${cfg[k]}`);
   for (const k of ['minAccuracyGain', 'minRelativeErrorGain', 'pricePerCompute'] as const) {
-    if (!(cfg[k] >= 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization rule: ${k} must be finite and ≥ 0, got ${cfg[k]}`);
+    if (!(cfg[k] >= 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization.${k} must be finite and ≥ 0, got ${cfg[k]}`);
   }
   if (!Number.isInteger(cfg.minPoints) || cfg.minPoints < LEARNING_CURVE_MIN_POINTS) {
-    throw new RangeError(`generalization rule: minPoints must be an integer ≥ ${LEARNING_CURVE_MIN_POINTS}, got ${cfg.minPoints}`);
+    throw new RangeError(`generalization.minPoints must be an integer ≥ ${LEARNING_CURVE_MIN_POINTS}, got ${cfg.minPoints}`);
   }
 }
 
@@ -119,4 +122,105 @@ export function evaluateGeneralizationRule(input: GeneralizationRuleInput, cfg: 
     detail: `${estimate} has saturated: predicted gain ${fmt(h.gain)} ± ${fmt(h.gainSpread)} over the next ${Math.round(Math.max(0, H))} steps (upper ${fmt(upper)} ≤ ${fmt(threshold)}).`,
     evidence: { ...evidence, would_stop_step: step },
   };
+}
+
+/** Which curve the decision reads (policy `rule:`): the A14 training-loss chain, a generalisation estimate (G5), or Label Wave (G4). */
+export const STOPPING_RULES = ['loss', 'generalization', 'label_wave'] as const;
+export type StoppingRule = (typeof STOPPING_RULES)[number];
+
+/** Policy `generalization.estimate:` — 'auto' = the evaluation probe when the run sends one, else kernel LOO. */
+export const ESTIMATE_CHOICES = ['auto', ...GENERALIZATION_ESTIMATES] as const;
+export type EstimateChoice = (typeof ESTIMATE_CHOICES)[number];
+
+export interface GeneralizationPolicy extends GeneralizationRuleConfig {
+  estimate: EstimateChoice;
+}
+
+export const DEFAULT_GENERALIZATION_POLICY: GeneralizationPolicy = { ...DEFAULT_GENERALIZATION_RULE, estimate: 'auto' };
+
+/** Validates a merged configuration; throws RangeError naming the setting. */
+export function checkGeneralizationRule(cfg: GeneralizationRuleConfig): void {
+  check(cfg);
+}
+
+/** One snapshot's generalisation estimates (docs/generalization.md G1–G4) at its step. */
+export interface GeneralizationPoint extends GeneralizationReportFields {
+  step: number;
+}
+
+/** An estimate as a larger-is-better value. */
+export function estimateValue(p: GeneralizationReportFields, name: GeneralizationEstimateName): number | undefined {
+  switch (name) {
+    case 'loo_accuracy':
+      return p.looAccuracy;
+    case 'eval_accuracy':
+      return p.evalAccuracy;
+    case 'neg_loo_error':
+      return p.looError === undefined ? undefined : -p.looError;
+  }
+}
+
+/** 'auto' takes the first estimate the run has: the evaluation probe, then kernel LOO accuracy, then −LOO error. */
+export function chooseEstimate(series: readonly GeneralizationPoint[], choice: EstimateChoice): GeneralizationEstimateName | undefined {
+  const has = (name: GeneralizationEstimateName) => series.some((p) => Number.isFinite(estimateValue(p, name)));
+  if (choice !== 'auto') return has(choice) ? choice : undefined;
+  return (['eval_accuracy', 'loo_accuracy', 'neg_loo_error'] as const).find(has);
+}
+
+export interface GeneralizationStoppingInput {
+  step: number;
+  flags: DetectorFlags;
+  logitsOnly: boolean;
+  series: readonly GeneralizationPoint[];
+  /** STOP votes so far (stopVotesOf(previous verdict)). */
+  votes: number;
+  budgetEnd?: number;
+  computePerStep?: number;
+}
+
+/**
+ * The decision of a `generalization` or `label_wave` policy after divergence, budgets and warm-up (docs/generalization.md
+ * G5): the stability guards of A14, then the rule; a STOP vote needs `stopVotes` in a row, like A14. Undefined when the
+ * run has no estimate the rule can read: the caller then decides on the training loss (A14).
+ */
+export function evaluateGeneralizationStopping(
+  input: GeneralizationStoppingInput,
+  policy: { rule: StoppingRule; generalization: GeneralizationPolicy; stopping: StoppingConfig },
+): Verdict | undefined {
+  const { step, series } = input;
+  const guard = stabilityGuard(step, input.flags, input.logitsOnly, policy.stopping);
+  if (policy.rule === 'label_wave') {
+    const wave = [...series].reverse().find((p) => p.labelWaveStep !== undefined)?.labelWaveStep;
+    if (!series.some((p) => p.evalChanged !== undefined)) return undefined;
+    if (guard) return guard;
+    if (wave === undefined) {
+      return { action: 'ACTION_CONTINUE', reason: 'REASON_GENERALIZATION_GAIN', detail: 'Label Wave: the smoothed prediction-change curve of the evaluation probe has no local minimum yet.', evidence: { step } };
+    }
+    return {
+      action: 'ACTION_STOP',
+      reason: 'REASON_GENERALIZATION_SATURATED',
+      detail: `Label Wave: the evaluation probe's prediction changes reached their first local minimum at step ${wave}; past it the network starts fitting noise.`,
+      evidence: { step, label_wave_step: wave, would_stop_step: step },
+    };
+  }
+  const estimate = chooseEstimate(series, policy.generalization.estimate);
+  if (estimate === undefined) return undefined;
+  if (guard) return guard;
+  const points = series.flatMap((p) => {
+    const value = estimateValue(p, estimate);
+    return value !== undefined && Number.isFinite(value) ? [{ step: p.step, value }] : [];
+  });
+  // Seeded by the step: the same recording replays to the same bootstrap draws.
+  const verdict = evaluateGeneralizationRule(
+    { estimate, series: points, step, budgetEnd: input.budgetEnd, computePerStep: input.computePerStep, rng: mulberry32(0x9e3779b9 ^ step) },
+    policy.generalization,
+  );
+  if (verdict.action !== 'ACTION_STOP') return verdict;
+  const votes = input.votes + 1;
+  const evidence: Record<string, number> = { ...verdict.evidence, stop_votes: votes, votes_needed: policy.stopping.stopVotes };
+  if (votes < policy.stopping.stopVotes) {
+    const { would_stop_step: _w, ...pending } = evidence;
+    return { action: 'ACTION_CONTINUE', reason: 'REASON_STOP_PENDING', detail: `STOP vote ${votes} of ${policy.stopping.stopVotes}: ${verdict.detail}`, evidence: pending };
+  }
+  return { ...verdict, evidence };
 }

@@ -3,6 +3,14 @@
  * warm-up, budgets, shadow mode and the A14 stopping parameters and A13 detector thresholds (`stopping:`).
  */
 import { DEFAULT_STOPPING_CONFIG, type StoppingConfig } from './stopping.js';
+import {
+  DEFAULT_GENERALIZATION_POLICY,
+  ESTIMATE_CHOICES,
+  STOPPING_RULES,
+  checkGeneralizationRule,
+  type GeneralizationPolicy,
+  type StoppingRule,
+} from './generalizationRule.js';
 import { CohortConfigError, parseCohortConfig, type CohortConfig } from './cohort.js';
 
 export interface Policy {
@@ -19,7 +27,14 @@ export interface Policy {
   maxCompute: number;
   /** docs/science.md A13/A14 parameters; defaults = the A14 table (DEFAULT_STOPPING_CONFIG). */
   stopping: StoppingConfig;
+  /** The curve the decision reads: the training loss (A14), a generalisation estimate (G5) or Label Wave (G4). */
+  rule: StoppingRule;
+  /** docs/generalization.md G5 settings, used when rule is `generalization`. */
+  generalization: GeneralizationPolicy;
 }
+
+/** The rule a policy uses unless its file says otherwise (docs/generalization.md G5 says why). */
+export const DEFAULT_RULE: StoppingRule = 'loss';
 
 export const DEFAULT_POLICY: Policy = {
   name: 'default',
@@ -29,6 +44,8 @@ export const DEFAULT_POLICY: Policy = {
   maxSteps: 0,
   maxCompute: 0,
   stopping: DEFAULT_STOPPING_CONFIG,
+  rule: DEFAULT_RULE,
+  generalization: DEFAULT_GENERALIZATION_POLICY,
 };
 
 export interface PolicySet {
@@ -42,7 +59,7 @@ export class PolicyError extends Error {
   override readonly name = 'PolicyError';
 }
 
-const FIELDS: Record<Exclude<keyof Policy, 'name' | 'stopping'>, 'boolean' | 'count' | 'amount'> = {
+const FIELDS: Record<Exclude<keyof Policy, 'name' | 'stopping' | 'rule' | 'generalization'>, 'boolean' | 'count' | 'amount'> = {
   enforced: 'boolean',
   warmupSteps: 'count',
   minSnapshots: 'count',
@@ -121,6 +138,33 @@ function parseStopping(name: string, raw: unknown, base: StoppingConfig, where: 
   return out;
 }
 
+/**
+ * The nested `generalization:` mapping (docs/generalization.md G5), merged over the parent's:
+ *   generalization: { estimate: eval_accuracy, minAccuracyGain: 0.005, horizonFraction: 0.2 }
+ */
+function parseGeneralization(name: string, raw: unknown, base: GeneralizationPolicy, where: string): GeneralizationPolicy {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new PolicyError(`${where}: ${name}.generalization must be a mapping of settings, got ${JSON.stringify(raw)}`);
+  }
+  const out: GeneralizationPolicy = { ...base };
+  for (const [key, value] of Object.entries(raw)) {
+    if (!(key in base)) throw new PolicyError(`${where}: ${name}.generalization has unknown setting "${key}"; known: ${Object.keys(base).join(', ')}`);
+    if (key === 'estimate') {
+      if (!(ESTIMATE_CHOICES as readonly unknown[]).includes(value)) throw new PolicyError(`${where}: ${name}.generalization.estimate must be one of ${ESTIMATE_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+      out.estimate = value as GeneralizationPolicy['estimate'];
+      continue;
+    }
+    if (typeof value !== 'number') throw new PolicyError(`${where}: ${name}.generalization.${key} must be a number, got ${JSON.stringify(value)}`);
+    (out as unknown as Record<string, number>)[key] = value;
+  }
+  try {
+    checkGeneralizationRule(out);
+  } catch (err) {
+    throw new PolicyError(`${where}: ${name}.${(err as Error).message}`);
+  }
+  return out;
+}
+
 function parsePolicy(name: string, raw: unknown, base: Policy, where: string): Policy {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new PolicyError(`${where}: policy "${name}" must be a mapping of settings, got ${JSON.stringify(raw)}`);
@@ -132,8 +176,17 @@ function parsePolicy(name: string, raw: unknown, base: Policy, where: string): P
       policy.stopping = parseStopping(name, value, base.stopping, where);
       continue;
     }
+    if (key === 'generalization') {
+      policy.generalization = parseGeneralization(name, value, base.generalization, where);
+      continue;
+    }
+    if (key === 'rule') {
+      if (!(STOPPING_RULES as readonly unknown[]).includes(value)) throw new PolicyError(`${where}: ${name}.rule must be one of ${STOPPING_RULES.join(', ')}, got ${JSON.stringify(value)}`);
+      policy.rule = value as StoppingRule;
+      continue;
+    }
     const kind = FIELDS[key as keyof typeof FIELDS];
-    if (!kind) throw new PolicyError(`${where}: policy "${name}" has unknown setting "${key}"; known: ${[...Object.keys(FIELDS), 'stopping'].join(', ')}`);
+    if (!kind) throw new PolicyError(`${where}: policy "${name}" has unknown setting "${key}"; known: ${[...Object.keys(FIELDS), 'stopping', 'rule', 'generalization'].join(', ')}`);
     if (kind === 'boolean') {
       if (typeof value !== 'boolean') throw new PolicyError(`${where}: ${name}.${key} must be true or false, got ${JSON.stringify(value)}`);
       (policy as unknown as Record<string, unknown>)[key] = value;

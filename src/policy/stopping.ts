@@ -124,13 +124,10 @@ function chooseCurve(input: StoppingInput, cfg: StoppingConfig, horizon: number)
   return { predicted: false, kessStep: o.kessStep, lossNow: o.lossNow, lossAtHorizon: o.lossAtHorizon, gainPerStep: o.gainPerStep, fallbackWhy: why };
 }
 
-/** docs/science.md A14 from the guards on; decide() runs divergence, budgets and warm-up first. */
-export function evaluateStopping(input: StoppingInput, cfg: StoppingConfig = DEFAULT_STOPPING_CONFIG): Verdict {
-  const { step, flags } = input;
+/** The stability guards of A14 (catapult in progress, R_EoS above eosHigh): no rule stops a run inside them. */
+export function stabilityGuard(step: number, flags: DetectorFlags, logitsOnly: boolean, cfg: StoppingConfig): Verdict | undefined {
   const e = flags.evidence;
-  const logitsOnly = input.history.length === 0;
   const theta = cfg.spikeTheta;
-
   if (flags.catapultInProgress) {
     return cont('REASON_CATAPULT',
       `Catapult in progress since step ${fmt(e.catapultOnsetStep)}: loss ${fmt(e.lossNow)} vs pre-spike minimum ${fmt(e.preSpikeMin)}; `
@@ -143,6 +140,17 @@ export function evaluateStopping(input: StoppingInput, cfg: StoppingConfig = DEF
       `Unstable: edge-of-stability ratio R_EoS = ${fmt(e.eosRatio)} > ${cfg.eosHigh}; expect a catapult or divergence, so no stop now.`,
       { step, eos_ratio: e.eosRatio });
   }
+  return undefined;
+}
+
+/** docs/science.md A14 from the guards on; decide() runs divergence, budgets and warm-up first. */
+export function evaluateStopping(input: StoppingInput, cfg: StoppingConfig = DEFAULT_STOPPING_CONFIG): Verdict {
+  const { step, flags } = input;
+  const e = flags.evidence;
+  const logitsOnly = input.history.length === 0;
+
+  const guard = stabilityGuard(step, flags, logitsOnly, cfg);
+  if (guard) return guard;
 
   if (logitsOnly) {
     if (flags.plateau) {

@@ -8,6 +8,7 @@ import type { KernelSpectrum } from '../worker/protocol.js';
 import { MAX_EIGEN_RANK } from '../metrics/sidecarMetrics.js';
 import { shadowSavings, type Run } from './runTable.js';
 import type { PredictionDiagnostics, SnapshotDiagnostics } from '../analysis/types.js';
+import { GENERALIZATION_FIELDS, snakeCase } from '../analysis/generalization.js';
 import type { DetectorFlags } from '../analysis/detectors.js';
 import type { DiagnosticsReport } from '../gen/ntksidecar/v1/DiagnosticsReport.js';
 import { eosBand } from '../analysis/sharpness.js';
@@ -105,6 +106,10 @@ export function diagnosticsReport(d: SnapshotDiagnostics, f: DetectorFlags | und
       residual_norm: d.residual.residualNorm,
       learned_modes: d.residual.learnedModes,
       linearization_gap: d.residual.linearizationGap,
+    },
+    generalization: d.generalization && {
+      ...Object.fromEntries(GENERALIZATION_FIELDS.map((k) => [snakeCase(k), d.generalization![k]])),
+      held_out: d.generalization.heldOut,
     },
     prediction: p && {
       valid: p.valid,

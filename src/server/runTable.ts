@@ -250,6 +250,7 @@ export class RunTable {
         enforced: run.decision?.enforced ?? run.policy.enforced,
         spectra: run.latest?.spectra ?? [],
         diagnostics: run.diagnostics[run.diagnostics.length - 1],
+        generalization: run.generalization?.[run.generalization.length - 1],
         flags: run.flags,
         shadow: shadowSavings(run),
       };

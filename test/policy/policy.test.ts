@@ -89,3 +89,25 @@ describe('decide', () => {
     expect(jobVerdict([])).toBeUndefined();
   });
 });
+
+describe('policy file: the stopping rule and its generalisation settings (docs/generalization.md G5)', () => {
+  it('reads rule and generalization, merged over the parent key by key', () => {
+    const set = policySetFrom({
+      policies: {
+        gen: { rule: 'generalization', generalization: { estimate: 'eval_accuracy', minAccuracyGain: 0.01 } },
+        genPatient: { extends: 'gen', generalization: { horizonFraction: 0.5 } },
+      },
+    });
+    expect(set.byName.get('default')!.rule).toBe('loss');
+    const g = set.byName.get('genPatient')!;
+    expect(g.rule).toBe('generalization');
+    expect(g.generalization).toMatchObject({ estimate: 'eval_accuracy', minAccuracyGain: 0.01, horizonFraction: 0.5, upperZ: 1.645 });
+  });
+
+  it('refuses an unknown rule, estimate or setting and a bad value, naming the key and the value', () => {
+    expect(() => policySetFrom({ policies: { p: { rule: 'validation' } } })).toThrow(/p\.rule must be one of loss, generalization, label_wave, got "validation"/);
+    expect(() => policySetFrom({ policies: { p: { generalization: { estimate: 'test_accuracy' } } } })).toThrow(/p\.generalization\.estimate must be one of auto, loo_accuracy, eval_accuracy, neg_loo_error, got "test_accuracy"/);
+    expect(() => policySetFrom({ policies: { p: { generalization: { patience: 3 } } } })).toThrow(/p\.generalization has unknown setting "patience"/);
+    expect(() => policySetFrom({ policies: { p: { generalization: { horizonFraction: -1 } } } })).toThrow(/p\.generalization\.horizonFraction must be finite and > 0, got -1/);
+  });
+});
