@@ -17,7 +17,7 @@ import {
   evaluateBudgetRule,
   evaluateRungRule,
   ruleAppliesAt,
-  statsQueryFor,
+  statsQueriesFor,
   type CohortConfig,
   type CohortDecision,
   type CohortObservation,
@@ -89,7 +89,9 @@ export class CohortEngine {
     const known = this.latched.get(key);
     if (known) return { stop: verdictOfLatch(known), notes: [] };
 
-    const { tracker, crossed } = crossRungs(this.config, state.tracker, obs);
+    // The kernel-predicted final value is a loss (L_∞): the spectral rule compares it only when the objective is the loss.
+    const seen = this.config.objective === 'train_loss' || obs.predicted === undefined ? obs : { ...obs, predicted: undefined };
+    const { tracker, crossed } = crossRungs(this.config, state.tracker, seen);
     state.tracker = tracker;
     state.pending.push(...crossed);
 
@@ -121,8 +123,9 @@ export class CohortEngine {
       for (let i = 0; i < this.config.rules.length; i++) {
         const rule = this.config.rules[i];
         if (!ruleAppliesAt(rule, rung.rung)) continue;
-        const query = statsQueryFor(this.config, rule, rung)!;
-        const outcome = evaluateRungRule(this.config, rule, i, rung, await this.store.rungStats(query));
+        const stats = [];
+        for (const query of statsQueriesFor(this.config, rule, rung)) stats.push(await this.store.rungStats(query));
+        const outcome = evaluateRungRule(this.config, rule, i, rung, stats[0], stats[1]);
         if (outcome.kind === 'stop') {
           const stop = await this.store.latchStop({ cohort: obs.cohort, runId: obs.runId, ruleIndex: i, rule: rule.rule, detail: outcome.verdict.detail, evidence: outcome.verdict.evidence, step: rung.step });
           state.pending.length = 0;

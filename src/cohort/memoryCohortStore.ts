@@ -15,7 +15,7 @@ export class MemoryCohortStore implements CohortStore {
   async record(v: RungValue): Promise<void> {
     const k = key(v.cohort, v.runId, v.rung);
     if (this.values.has(k)) return;
-    const row = { ...v };
+    const { kess: _ownOnly, ...row } = v; // a run's K2 judges the run itself; the store keeps what PostgreSQL keeps
     this.values.set(k, row);
     let list = this.byCohort.get(v.cohort);
     if (!list) this.byCohort.set(v.cohort, (list = []));

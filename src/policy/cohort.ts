@@ -57,7 +57,21 @@ export interface BudgetRule {
   /** From startFraction·maxCompute on, the runs allowed fall linearly to `keep` at maxCompute (1 = a hard cut). */
   startFraction: number;
 }
-export type CohortRule = MedianRule | AshaRule | SpectralRule | BudgetRule;
+/**
+ * "KESS already passed while peers gain": at rung R_i (i ≥ 1) a run whose kernel effective stopping step K2 lies
+ * before its step at the rung stops when the cohort median (other runs) still improved by ≥ δ (relative) from R_{i−1}
+ * to R_i: its own kernel says its useful training is over while its peers are still learning.
+ */
+export interface KessRule {
+  rule: 'kess';
+  /** Increasing rung positions; the rule speaks from the second rung on. */
+  rungs: number[];
+  /** Relative improvement of the peers' median between the last two rungs that counts as "still gaining". */
+  delta: number;
+  /** Peers with a finite value needed at both rungs. */
+  minPeers: number;
+}
+export type CohortRule = MedianRule | AshaRule | SpectralRule | KessRule | BudgetRule;
 export type CohortRuleName = CohortRule['rule'];
 
 export interface CohortConfig {
@@ -79,6 +93,7 @@ const RULE_KEYS: Record<CohortRuleName, readonly string[]> = {
   median: ['rule', 'rungs', 'minPeers'],
   asha: ['rule', 'minResource', 'reductionFactor', 'bracket', 'maxResource'],
   spectral: ['rule', 'rungs', 'k', 'minPeers'],
+  kess: ['rule', 'rungs', 'delta', 'minPeers'],
   budget: ['rule', 'maxCompute', 'keep', 'startFraction'],
 };
 const TOP_KEYS = ['order', 'objective', 'resource', 'rules'];
@@ -97,6 +112,7 @@ function isMapping(x: unknown): x is Record<string, unknown> {
  *       - { rule: median, rungs: [100, 200, 400], minPeers: 3 }
  *       - { rule: asha, minResource: 100, reductionFactor: 3, bracket: 0 }
  *       - { rule: spectral, rungs: [200, 400], k: 3 }
+ *       - { rule: kess, rungs: [200, 400], delta: 0.01, minPeers: 3 }
  *       - { rule: budget, maxCompute: 1.0e6, keep: 2 }
  * Errors name the key and the value (`cohort.rules[1].reductionFactor must be an integer ≥ 2, got 1`).
  */
@@ -162,6 +178,13 @@ function parseRule(raw: unknown, key: string, fail: (key: string, want: string, 
       const minPeers = num('minPeers', k, (x) => int(x) && x >= k, `an integer ≥ k = ${k}`);
       return { rule: 'spectral', rungs: r, k, minPeers };
     }
+    case 'kess':
+      return {
+        rule: 'kess',
+        rungs: rungs(),
+        delta: num('delta', 0.01, (x) => x > 0 && x < 1, 'a number in (0, 1) (relative improvement of the median)'),
+        minPeers: num('minPeers', 3, (x) => int(x) && x >= 1, 'an integer ≥ 1'),
+      };
     case 'budget':
       return {
         rule: 'budget',
@@ -208,6 +231,13 @@ export interface CohortObservation {
   objectives: Partial<Record<CohortObjective, number>>;
   /** Kernel-predicted final value of the objective (the spectral rule's input), when trusted. */
   predicted?: number;
+  /** The run's kernel effective stopping step K2 (docs/science.md A10) of a trusted prediction (the kess rule's input). */
+  kess?: number;
+  /**
+   * false: an event without diagnostics (Scalars): `predicted` and `kess` are the run's latest known ones (carried
+   * from its last snapshot). Absent or true: they are this observation's own (undefined = none trusted now).
+   */
+  hasDiagnostics?: boolean;
 }
 
 /** A run's value at one rung: what the store records (first write wins). */
@@ -219,11 +249,13 @@ export interface RungValue {
   predicted: number | undefined;
   step: number;
   compute: number;
+  /** The run's K2 at the value's observation; used for the run's own judgement only, never stored. */
+  kess?: number;
 }
 
 /** Per-run tracking between observations: the latest observation seen and the highest rung passed. */
 export interface RungTracker {
-  last?: { at: number; value: number; predicted: number | undefined; step: number; compute: number };
+  last?: { at: number; value: number; predicted: number | undefined; kess?: number; step: number; compute: number };
   passed: number;
 }
 export const NEW_TRACKER: RungTracker = { passed: -Infinity };
@@ -242,13 +274,18 @@ export function crossRungs(config: CohortConfig, tracker: RungTracker, obs: Coho
   const at = positionOf(config, obs);
   if (!Number.isFinite(at) || (tracker.last && at < tracker.last.at)) return { tracker, crossed: [] };
   const value = obs.objectives[config.objective];
-  const here = value === undefined ? tracker.last : { at, value, predicted: obs.predicted, step: obs.step, compute: obs.compute };
+  const carried = obs.hasDiagnostics === false;
+  const predicted = carried ? tracker.last?.predicted : obs.predicted;
+  const kess = carried ? tracker.last?.kess : obs.kess;
+  const here = value === undefined ? tracker.last : { at, value, predicted, kess, step: obs.step, compute: obs.compute };
   const crossed: RungValue[] = [];
   for (const rung of rungsUpTo(config, at)) {
     if (rung <= tracker.passed) continue;
     const source = rung === at ? here : tracker.last;
     if (!source || source.at > rung) continue; // no observation at or before this rung
-    crossed.push({ cohort: obs.cohort, runId: obs.runId, rung, value: source.value, predicted: source.predicted, step: source.step, compute: source.compute });
+    const v: RungValue = { cohort: obs.cohort, runId: obs.runId, rung, value: source.value, predicted: source.predicted, step: source.step, compute: source.compute };
+    if (source.kess !== undefined) v.kess = source.kess;
+    crossed.push(v);
   }
   const passed = Math.max(tracker.passed, ...rungsUpTo(config, at));
   return { tracker: { last: here, passed }, crossed };
@@ -413,9 +450,29 @@ export function statsQueryFor(config: CohortConfig, rule: CohortRule, rung: Rung
       return { ...base, metric: 'value', kth: { eta: rule.reductionFactor } };
     case 'spectral':
       return { ...base, metric: 'predicted', excludeRun: rung.runId, kth: { k: rule.k } };
+    case 'kess':
+      return { ...base, metric: 'value', excludeRun: rung.runId, quantile: 0.5 };
     case 'budget':
       return undefined;
   }
+}
+
+/**
+ * Every statistics query a rung rule needs at a rung, in the order evaluateRungRule takes them: the rung's own, then
+ * (kess rule) the previous rung's median among the same kind of peers.
+ */
+export function statsQueriesFor(config: CohortConfig, rule: CohortRule, rung: RungValue): RungStatsQuery[] {
+  const own = statsQueryFor(config, rule, rung);
+  if (!own) return [];
+  if (rule.rule !== 'kess') return [own];
+  const previous = previousRung(rule, rung.rung);
+  return previous === undefined ? [own] : [own, { ...own, rung: previous }];
+}
+
+/** The rung of a kess rule before `rung`, if any. */
+function previousRung(rule: KessRule, rung: number): number | undefined {
+  const i = rule.rungs.indexOf(rung);
+  return i > 0 ? rule.rungs[i - 1] : undefined;
 }
 
 /** Whether a rung rule looks at this rung. */
@@ -427,7 +484,7 @@ export function ruleAppliesAt(rule: CohortRule, rung: number): boolean {
  * One rung rule at the rung a run has just crossed, given the store's statistics for `statsQueryFor(...)`.
  * `index` is the rule's position in cohort.rules (evidence `cohort_rule`).
  */
-export function evaluateRungRule(config: CohortConfig, rule: CohortRule, index: number, rung: RungValue, stats: RungStats): RuleOutcome {
+export function evaluateRungRule(config: CohortConfig, rule: CohortRule, index: number, rung: RungValue, stats: RungStats, previous?: RungStats): RuleOutcome {
   const obj = COHORT_OBJECTIVES[config.objective];
   const lower = obj.lowerIsBetter;
   const worse = lower ? 'above' : 'below';
@@ -486,6 +543,29 @@ export function evaluateRungRule(config: CohortConfig, rule: CohortRule, index: 
         );
       }
       return { kind: 'continue', note: `spectral rule: predicted ${fmt(p)} at ${at} is within the best ${rule.k}` };
+    }
+    case 'kess': {
+      const before = previousRung(rule, rung.rung);
+      if (before === undefined || !previous) return { kind: 'abstain', note: `kess rule: ${at} is its first rung (it compares the median at two rungs)` };
+      const kess = rung.kess;
+      if (kess === undefined || !Number.isFinite(kess)) return { kind: 'abstain', note: `kess rule: no trusted KESS (K2) of the run at ${at}` };
+      if (!(kess < rung.step)) return { kind: 'continue', note: `kess rule: KESS K2 = ${fmt(kess)} not yet passed at step ${fmt(rung.step)}` };
+      if (!Number.isFinite(rung.value)) return { kind: 'abstain', note: `kess rule: the run's ${obj.text} at ${at} is ${rung.value}; left to the per-run rule` };
+      const peers = Math.min(stats.peers, previous.peers);
+      if (peers < rule.minPeers || stats.quantile === undefined || previous.quantile === undefined) {
+        return { kind: 'abstain', note: `kess rule: ${peers} of ${rule.minPeers} peers at both ${at} and the previous rung` };
+      }
+      const now = stats.quantile;
+      const then = previous.quantile;
+      const gain = (lower ? then - now : now - then) / Math.abs(then);
+      const since = `${config.resource === 'steps' ? 'step' : 'compute'} ${fmt(before)}`;
+      if (Number.isFinite(gain) && gain >= rule.delta) {
+        return stop(
+          `Cohort KESS rule: the run passed its kernel effective stopping step (K2 = ${fmt(kess)}) before step ${fmt(rung.step)}, while the median ${obj.text} of its ${peers} peers in cohort "${rung.cohort}" still improved by ${fmt(100 * gain)} % from ${since} to ${at} (${fmt(then)} → ${fmt(now)}; δ = ${fmt(100 * rule.delta)} %).`,
+          { value: rung.value, kess, median: now, previous_median: then, previous_rung: before, improvement: gain, delta: rule.delta, peers, min_peers: rule.minPeers },
+        );
+      }
+      return { kind: 'continue', note: `kess rule: KESS passed but the peers' median improved by only ${fmt(100 * gain)} % (< δ = ${fmt(100 * rule.delta)} %) from ${since} to ${at}` };
     }
     case 'budget':
       throw new Error('budget is not a rung rule; use evaluateBudgetRule');

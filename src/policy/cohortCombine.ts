@@ -24,13 +24,26 @@ export function combineWithCohort(order: CohortOrder, runVerdict: Verdict, cohor
 }
 
 /**
- * What the cohort sees of one run event: the step, compute and training loss, and the kernel-predicted final loss
- * (L_∞ of a trusted prediction, docs/science.md A11) for the spectral rule.
+ * What the cohort sees of one run event: the step, compute and every objective the event carries — the training
+ * loss always; from a snapshot's generalisation estimates (docs/generalization.md G1–G4) loo_accuracy, loo_error,
+ * gcv_error and eval_accuracy when finite — plus, from a trusted prediction (kernel_model_valid, docs/science.md
+ * A11), the predicted final loss L_∞ (spectral rule) and the KESS K2 (kess rule). A Scalars event has no
+ * diagnostics: `hasDiagnostics: false` makes the rules use the run's latest snapshot's prediction and KESS.
  */
 export function cohortObservationOf(cohort: string, runId: string, event: { step: number; trainLoss: number; computeSpent: number; diagnostics?: SnapshotDiagnostics }, computeSpent: number): CohortObservation {
-  const prediction = event.diagnostics?.prediction;
-  const predicted = prediction?.valid && prediction.floor !== undefined && Number.isFinite(prediction.floor) ? prediction.floor : undefined;
-  return { cohort, runId, step: event.step, compute: computeSpent, objectives: { train_loss: event.trainLoss }, predicted };
+  const diagnostics = event.diagnostics;
+  const objectives: CohortObservation['objectives'] = { train_loss: event.trainLoss };
+  const g = diagnostics?.generalization;
+  const finite = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
+  if (finite(g?.looAccuracy)) objectives.loo_accuracy = g.looAccuracy;
+  if (finite(g?.looError)) objectives.loo_error = g.looError;
+  if (finite(g?.gcvError)) objectives.gcv_error = g.gcvError;
+  if (finite(g?.evalAccuracy)) objectives.eval_accuracy = g.evalAccuracy;
+  const prediction = diagnostics?.prediction;
+  const trusted = prediction?.valid === true;
+  const predicted = trusted && finite(prediction.floor) ? prediction.floor : undefined;
+  const kess = trusted && finite(prediction.kess.K2) ? prediction.kess.K2 : undefined;
+  return { cohort, runId, step: event.step, compute: computeSpent, objectives, predicted, kess, hasDiagnostics: diagnostics !== undefined };
 }
 
 /**

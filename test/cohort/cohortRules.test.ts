@@ -207,7 +207,7 @@ describe('configuration', () => {
   const refused = (cohort: unknown) => () => policySetFrom({ cohort }, 'p.yaml');
   it('refuses bad cohort configuration with the key and the value', () => {
     expect(refused({ rules: [{ rule: 'hyperband' }] })).toThrow(PolicyError);
-    expect(refused({ rules: [{ rule: 'hyperband' }] })).toThrow('p.yaml: cohort.rules[0].rule is not a known cohort rule (known: median, asha, spectral, budget), got "hyperband"');
+    expect(refused({ rules: [{ rule: 'hyperband' }] })).toThrow('p.yaml: cohort.rules[0].rule is not a known cohort rule (known: median, asha, spectral, kess, budget), got "hyperband"');
     expect(refused({ rules: [{ rule: 'asha', minResource: 1, reductionFactor: 1 }] })).toThrow('p.yaml: cohort.rules[0].reductionFactor must be an integer ≥ 2, got 1');
     expect(refused({ rules: [{ rule: 'median', rungs: [100, 300, 200] }] })).toThrow('p.yaml: cohort.rules[0].rungs must be strictly increasing (rungs[2] = 200 ≤ rungs[1] = 300), got [100,300,200]');
     expect(refused({ rules: [{ rule: 'median', rungs: [100] }, { rule: 'median', rungs: [1], minpeers: 2 }] })).toThrow('cohort.rules[1].minpeers is not a setting of rule median');
