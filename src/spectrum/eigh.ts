@@ -13,21 +13,33 @@
  *   output layout). The reflectors are applied to Z in blocks of 32 in compact-WY form
  *   (Z ← Z − Y Tᵀ (Yᵀ Z)), i.e. as two matrix products instead of 32 rank-1 passes over Z.
  * - Eigenvalues only: no vector work at all (O(n²) after the reduction).
+ * - Top-k eigenvectors only (opts.vectorCount = k < n): all eigenvalues by QL as above, then the k
+ *   eigenvectors of T for the largest ones by inverse iteration (LAPACK dstein: perturbed shifts, LU with
+ *   partial pivoting, Gram–Schmidt within clusters closer than 1e-3·‖T‖₁), then the same blocked
+ *   back-transformation on the n×k block only: O(n²k) instead of O(n³) for the vector stages.
  */
 import { gemm } from './gemm.js';
-import { tridiagonalDC, tridiagonalQL } from './tridiagonalEigen.js';
+import { tridiagonalDC, tridiagonalInverseIteration, tridiagonalQL } from './tridiagonalEigen.js';
 
 export interface EighOptions {
   /** Also compute eigenvectors (default false). */
   vectors?: boolean;
+  /**
+   * With `vectors`: only the eigenvectors of the `vectorCount` largest eigenvalues (default n, all). All
+   * eigenvalues are still returned. Below n/2 they come from inverse iteration on the tridiagonal form.
+   */
+  vectorCount?: number;
 }
 
 export interface EighResult {
   /** Eigenvalues, sorted descending. */
   values: Float64Array;
-  /** n×n row-major, eigenvector j in column j (vectors[i*n + j]); present iff requested. */
+  /** n×k row-major (k = vectorCount, default n), eigenvector j in column j (vectors[i*k + j]); present iff requested. */
   vectors?: Float64Array;
 }
+
+/** vectorCount below this fraction of n uses inverse iteration; above it divide and conquer is cheaper and sturdier. */
+const PARTIAL_VECTOR_FRACTION = 0.5;
 
 /** Reflectors per compact-WY block in the back-transformation. */
 const WY_BLOCK = 32;
@@ -43,6 +55,9 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
     throw new RangeError(`eighSymmetric: matrix has ${a.length} entries, expected n*n = ${n * n} for n = ${n}`);
   }
   const wantVectors = opts.vectors === true;
+  const count = opts.vectorCount ?? n;
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`eighSymmetric: vectorCount must be a non-negative integer, got ${count}`);
+  const kVec = Math.min(count, n);
   if (n === 0) return wantVectors ? { values: new Float64Array(0), vectors: new Float64Array(0) } : { values: new Float64Array(0) };
 
   // Copy the lower triangle and find its largest magnitude (also rejects NaN/Inf with a position).
@@ -71,10 +86,30 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const hh = new Float64Array(n);
   tridiagonalize(w, n, d, e, hh);
 
+  if (wantVectors && kVec < n && kVec <= PARTIAL_VECTOR_FRACTION * n) {
+    const dT = d.slice();
+    const eT = e.slice();
+    tridiagonalQL(d, e, n);
+    const values = new Float64Array(n);
+    const sortedDesc = Array.from(d).sort((x, y) => y - x);
+    for (let j = 0; j < n; j++) values[j] = sortedDesc[j] * scale;
+    // Shifts ascending (dstein's order): the k largest, smallest first; column c of zt ↔ shift c.
+    const shifts = new Float64Array(kVec);
+    for (let c = 0; c < kVec; c++) shifts[c] = sortedDesc[kVec - 1 - c];
+    const zAsc = tridiagonalInverseIteration(dT, eT, n, shifts);
+    applyReflectors(w, hh, n, zAsc, kVec);
+    const vectors = new Float64Array(n * kVec);
+    for (let i = 0; i < n; i++) {
+      const r = i * kVec;
+      for (let j = 0; j < kVec; j++) vectors[r + j] = zAsc[r + kVec - 1 - j];
+    }
+    return { values, vectors };
+  }
+
   let z: Float64Array | undefined;
   if (wantVectors) {
     z = tridiagonalDC(d, e, n);
-    applyReflectors(w, hh, n, z);
+    applyReflectors(w, hh, n, z, n);
   } else {
     tridiagonalQL(d, e, n);
   }
@@ -87,10 +122,11 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   for (let j = 0; j < n; j++) values[j] = d[sorted[j]] * scale;
   if (!z) return { values };
 
-  const vectors = new Float64Array(n * n);
+  const vectors = new Float64Array(n * kVec);
   for (let i = 0; i < n; i++) {
     const r = i * n;
-    for (let j = 0; j < n; j++) vectors[r + j] = z[r + sorted[j]];
+    const o = i * kVec;
+    for (let j = 0; j < kVec; j++) vectors[o + j] = z[r + sorted[j]];
   }
   return { values, vectors };
 }
@@ -247,16 +283,17 @@ function symmetricMatvec(w: Float64Array, n: number, i: number, p: Float64Array)
 }
 
 /**
- * Z ← Q Z with Q = P_{n−1} ⋯ P_2 (P_i = I − u_i u_iᵀ/hh[i], u_i in row i of w, entries 0..i−1).
+ * Z ← Q Z (Z n×cols row-major) with Q = P_{n−1} ⋯ P_2 (P_i = I − u_i u_iᵀ/hh[i], u_i in row i of w, entries 0..i−1).
  * Reflectors i0..i1−1 are applied together: M = P_{i1−1} ⋯ P_{i0} = I − Y Tᵀ Yᵀ, where
  * Mᵀ = P_{i0} ⋯ P_{i1−1} = I − Y T Yᵀ with T upper triangular (LAPACK dlarft, forward, columnwise).
  * Only rows 0..i1−2 of Z are touched by the block.
  */
-function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float64Array): void {
+function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float64Array, cols: number): void {
+  if (cols === 0) return;
   const yt = new Float64Array(WY_BLOCK * n); // row c = u_{i0+c}, zero-padded to R
   const y = new Float64Array(n * WY_BLOCK); // Y = Ytᵀ (R × nb)
   const t = new Float64Array(WY_BLOCK * WY_BLOCK);
-  const wrk = new Float64Array(WY_BLOCK * n);
+  const wrk = new Float64Array(WY_BLOCK * cols);
   const tmp = new Float64Array(WY_BLOCK);
   for (let i0 = 2; i0 < n; i0 += WY_BLOCK) {
     const i1 = Math.min(n, i0 + WY_BLOCK);
@@ -292,22 +329,22 @@ function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float6
         t[r * nb + c] = -tau * sdot;
       }
     }
-    // W = Yᵀ Z[0..rows) (nb × n).
-    gemm(nb, n, rows, yt, 0, rows, z, 0, n, wrk, 0, n, 'set');
+    // W = Yᵀ Z[0..rows) (nb × cols).
+    gemm(nb, cols, rows, yt, 0, rows, z, 0, cols, wrk, 0, cols, 'set');
     // W ← Tᵀ W, in place from the last row up (row c needs rows r ≤ c).
     for (let c = nb - 1; c >= 0; c--) {
-      const rc = c * n;
+      const rc = c * cols;
       const tcc = t[c * nb + c];
-      for (let j = 0; j < n; j++) wrk[rc + j] *= tcc;
+      for (let j = 0; j < cols; j++) wrk[rc + j] *= tcc;
       for (let r = 0; r < c; r++) {
         const f = t[r * nb + c];
         if (f === 0) continue;
-        const rr = r * n;
-        for (let j = 0; j < n; j++) wrk[rc + j] += f * wrk[rr + j];
+        const rr = r * cols;
+        for (let j = 0; j < cols; j++) wrk[rc + j] += f * wrk[rr + j];
       }
     }
     // Z[0..rows) −= Y W.
     for (let r = 0; r < rows; r++) for (let c = 0; c < nb; c++) y[r * nb + c] = yt[c * rows + r];
-    gemm(rows, n, nb, y, 0, nb, wrk, 0, n, z, 0, n, 'sub');
+    gemm(rows, cols, nb, y, 0, nb, wrk, 0, cols, z, 0, cols, 'sub');
   }
 }

@@ -472,3 +472,157 @@ function solveSecular(j: number, d: Float64Array, z: Float64Array, rho: number, 
   for (let i = 0; i < k; i++) delta[row + i] = dd[i] - tau;
   return dOrg + tau;
 }
+
+/** Inverse-iteration steps per eigenvector before accepting the current iterate (LAPACK dstein MAXITS). */
+const INVIT_MAX_ITER = 5;
+/** Further steps after the growth test first passes (dstein EXTRA). */
+const INVIT_EXTRA = 2;
+/** Eigenvalues closer than this fraction of ‖T‖₁ form a cluster whose vectors are orthogonalised (dstein ORTOL). */
+const INVIT_CLUSTER = 1e-3;
+
+/**
+ * Eigenvectors of T (d, e with e[i] = T[i][i−1]; neither modified) for the given eigenvalues, which must be
+ * sorted ascending, by inverse iteration as LAPACK dstein does it: each shift is pushed at least 10ε|λ| above
+ * the previous one; T − λI = PLU with partial pivoting (dlagtf), tiny pivots of U replaced by ±ε‖T‖ (dlagts);
+ * each iterate is orthogonalised against the already computed vectors of its cluster (consecutive values within
+ * 1e-3·‖T‖₁) and iterated until its growth shows convergence, plus two more steps. Deterministic start vectors.
+ * Returns Z (n×k row-major, column c ↔ values[c], unit norm, largest component positive). O(n·k) plus
+ * O(n·c²) per cluster of c values.
+ */
+export function tridiagonalInverseIteration(d: Float64Array, e: Float64Array, n: number, values: Float64Array): Float64Array {
+  const k = values.length;
+  const z = new Float64Array(n * k);
+  if (k === 0 || n === 0) return z;
+  if (n === 1) {
+    for (let c = 0; c < k; c++) z[c] = 1;
+    return z;
+  }
+  let onenrm = 0;
+  let tmax = 0;
+  for (let i = 0; i < n; i++) {
+    const left = i > 0 ? Math.abs(e[i]) : 0;
+    const right = i + 1 < n ? Math.abs(e[i + 1]) : 0;
+    onenrm = Math.max(onenrm, Math.abs(d[i]) + left + right);
+    tmax = Math.max(tmax, Math.abs(d[i]), left);
+  }
+  const vt = new Float64Array(k * n); // row c = vector c
+  if (onenrm === 0) {
+    // T = 0: any orthonormal basis; the unit vectors.
+    for (let c = 0; c < k; c++) z[(c % n) * k + c] = 1;
+    return z;
+  }
+  const ortol = INVIT_CLUSTER * onenrm;
+  const dtpcrt = Math.sqrt(0.1 / n);
+  // LU of T − λI: diagonal a, first and second superdiagonals b, s2, multipliers m, interchanges piv.
+  const a = new Float64Array(n);
+  const b = new Float64Array(n);
+  const s2 = new Float64Array(n);
+  const m = new Float64Array(n);
+  const piv = new Uint8Array(n);
+  const x = new Float64Array(n);
+  let seed = 0x2545f491;
+  const rand = () => {
+    // xorshift32, uniform in (−1, 1): dstein's dlarnv(2) start vectors, deterministic.
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2147483648 - 1;
+  };
+  let prev = -Infinity;
+  let clusterStart = 0;
+  for (let c = 0; c < k; c++) {
+    let lam = values[c];
+    if (c > 0) {
+      const pertol = 10 * Math.abs(EPS * lam);
+      if (lam - prev < pertol) lam = prev + pertol;
+      if (lam - prev > ortol) clusterStart = c;
+    }
+    prev = lam;
+    // dlagtf: factor T − λI.
+    for (let i = 0; i < n; i++) a[i] = d[i] - lam;
+    for (let i = 0; i + 1 < n; i++) b[i] = e[i + 1];
+    for (let i = 0; i + 1 < n; i++) {
+      const sub = e[i + 1];
+      s2[i] = 0;
+      if (Math.abs(sub) <= Math.abs(a[i])) {
+        piv[i] = 0;
+        const mult = a[i] === 0 ? 0 : sub / a[i];
+        m[i] = mult;
+        a[i + 1] -= mult * b[i];
+      } else {
+        piv[i] = 1;
+        const mult = a[i] / sub;
+        a[i] = sub;
+        const temp = a[i + 1];
+        a[i + 1] = b[i] - mult * temp;
+        if (i + 2 < n) {
+          s2[i] = b[i + 1];
+          b[i + 1] = -mult * s2[i];
+        }
+        b[i] = temp;
+        m[i] = mult;
+      }
+    }
+    let umax = 0;
+    for (let i = 0; i < n; i++) umax = Math.max(umax, Math.abs(a[i]), Math.abs(b[i]), Math.abs(s2[i]));
+    const tol = EPS * Math.max(umax, tmax);
+    for (let i = 0; i < n; i++) x[i] = rand();
+    const row = c * n;
+    let converged = 0;
+    for (let iter = 0; iter < INVIT_MAX_ITER + INVIT_EXTRA + 1; iter++) {
+      // Scale the right-hand side as dstein does so the growth test below is meaningful.
+      let asum = 0;
+      for (let i = 0; i < n; i++) asum += Math.abs(x[i]);
+      const scl = (n * onenrm * Math.max(EPS, Math.abs(a[n - 1]))) / asum;
+      for (let i = 0; i < n; i++) x[i] *= scl;
+      // dlagts(−1): L then U with perturbed pivots.
+      for (let i = 0; i + 1 < n; i++) {
+        if (piv[i] === 0) x[i + 1] -= m[i] * x[i];
+        else {
+          const t = x[i];
+          x[i] = x[i + 1];
+          x[i + 1] = t - m[i] * x[i];
+        }
+      }
+      for (let i = n - 1; i >= 0; i--) {
+        let r = x[i];
+        if (i + 1 < n) r -= b[i] * x[i + 1];
+        if (i + 2 < n) r -= s2[i] * x[i + 2];
+        let p = a[i];
+        if (Math.abs(p) < tol) p = p >= 0 ? tol : -tol;
+        x[i] = r / p;
+      }
+      // Orthogonalise against the cluster's earlier vectors (twice: one pass can leave O(ε·growth)).
+      for (let pass = 0; pass < (c > clusterStart ? 2 : 0); pass++) {
+        for (let q = clusterStart; q < c; q++) {
+          const rq = q * n;
+          let dot = 0;
+          for (let i = 0; i < n; i++) dot += x[i] * vt[rq + i];
+          for (let i = 0; i < n; i++) x[i] -= dot * vt[rq + i];
+        }
+      }
+      let inf = 0;
+      for (let i = 0; i < n; i++) inf = Math.max(inf, Math.abs(x[i]));
+      if (!Number.isFinite(inf) || inf === 0) {
+        for (let i = 0; i < n; i++) x[i] = rand();
+        continue;
+      }
+      if (inf >= dtpcrt && ++converged > INVIT_EXTRA) break;
+      // Renormalise to avoid overflow across iterations (the next scaling uses only its 1-norm).
+      for (let i = 0; i < n; i++) x[i] /= inf;
+    }
+    let nrm2 = 0;
+    let jmax = 0;
+    for (let i = 0; i < n; i++) {
+      nrm2 += x[i] * x[i];
+      if (Math.abs(x[i]) > Math.abs(x[jmax])) jmax = i;
+    }
+    const inv = (x[jmax] < 0 ? -1 : 1) / Math.sqrt(nrm2);
+    for (let i = 0; i < n; i++) vt[row + i] = x[i] * inv;
+  }
+  for (let i = 0; i < n; i++) {
+    const r = i * k;
+    for (let c = 0; c < k; c++) z[r + c] = vt[c * n + i];
+  }
+  return z;
+}
