@@ -206,6 +206,8 @@ export function evaluateGeneralizationStopping(
   const estimate = chooseEstimate(series, policy.generalization.estimate);
   if (estimate === undefined) return undefined;
   if (guard) return guard;
+  // G5: say whether the curve came from honest held-out predictions or from training samples (validation-free).
+  const heldOut = estimate === 'eval_accuracy' && series[series.length - 1]?.heldOut === true;
   const points = series.flatMap((p) => {
     const value = estimateValue(p, estimate);
     return value !== undefined && Number.isFinite(value) ? [{ step: p.step, value }] : [];
@@ -215,6 +217,9 @@ export function evaluateGeneralizationStopping(
     { estimate, series: points, step, budgetEnd: input.budgetEnd, computePerStep: input.computePerStep, rng: mulberry32(0x9e3779b9 ^ step) },
     policy.generalization,
   );
+  const mode = heldOut ? 'held-out evaluation probe' : estimate === 'eval_accuracy' ? 'evaluation probe of training samples' : 'kernel leave-one-out';
+  verdict.evidence.held_out = heldOut ? 1 : 0;
+  verdict.detail = `${verdict.detail} [${mode}]`;
   if (verdict.action !== 'ACTION_STOP') return verdict;
   const votes = input.votes + 1;
   const evidence: Record<string, number> = { ...verdict.evidence, stop_votes: votes, votes_needed: policy.stopping.stopVotes };
