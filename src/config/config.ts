@@ -26,6 +26,8 @@ export interface Limits {
 export interface Config {
   grpcAddr: string;
   metricsAddr: string;
+  /** The run pages on the metrics port (GET /, GET /runs/{id}; issue 16). */
+  ui: boolean;
   dataDir: string;
   /** Record what every run sends under this directory (replayable with `ntk-sidecar replay`); undefined = off. */
   recordDir: string | undefined;
@@ -59,6 +61,7 @@ export function defaultConfig(): Config {
   return {
     grpcAddr: '127.0.0.1:50051',
     metricsAddr: '127.0.0.1:9464', // loopback: /metrics names every run; bind 0.0.0.0 explicitly to expose it
+    ui: true,
     dataDir: './ntk-sidecar-data',
     recordDir: undefined,
     cohortStore: 'memory',
@@ -89,6 +92,7 @@ export function defaultConfig(): Config {
 export const OPTIONS = {
   'grpc-addr': { type: 'address', help: 'gRPC listen address host:port', get: (c: Config) => c.grpcAddr, set: (c: Config, v: string) => { c.grpcAddr = v; } },
   'metrics-addr': { type: 'address', help: 'HTTP address for /metrics, /healthz, /readyz ("off" disables)', get: (c: Config) => c.metricsAddr, set: (c: Config, v: string) => { c.metricsAddr = v; } },
+  ui: { type: 'onOff', help: 'run pages on the metrics port (GET /, /runs/{id}): on | off', get: (c: Config) => (c.ui ? 'on' : 'off'), set: (c: Config, v: string) => { c.ui = v === 'on'; } },
   'data-dir': { type: 'string', help: 'directory for run history', get: (c: Config) => c.dataDir, set: (c: Config, v: string) => { c.dataDir = v; } },
   'record-dir': { type: 'string', help: 'record every run (RunStart, kernels, logits, losses) here for `replay`', get: (c: Config) => c.recordDir, set: (c: Config, v: string) => { c.recordDir = v; } },
   'cohort-store': { type: 'cohortStore', help: 'cohort state: memory | postgres://user@host:port/db (shared by sidecars)', get: (c: Config) => c.cohortStore, set: (c: Config, v: string) => { c.cohortStore = v; } },
@@ -196,6 +200,9 @@ function checkValue(name: OptionName, raw: string, source: string): void {
       break;
     case 'cohortStore':
       if (raw !== 'memory' && !/^postgres(ql)?:\/\/./.test(raw)) throw new ConfigError(`${where}: choose memory or a postgres://… (or postgresql://…) URL`);
+      break;
+    case 'onOff':
+      if (raw !== 'on' && raw !== 'off') throw new ConfigError(`${where}: choose on or off`);
       break;
     case 'level':
       if (!['debug', 'info', 'warn', 'error'].includes(raw)) throw new ConfigError(`${where}: choose debug, info, warn or error`);
