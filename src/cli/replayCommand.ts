@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config.js';
-import { policySetFrom, selectPolicy, type Policy } from '../policy/policy.js';
+import { DEFAULT_POLICY, policySetFrom, selectPolicy, type Policy } from '../policy/policy.js';
 import { readRecording } from '../record/runRecorder.js';
 import { RecordingError, type Recording } from '../record/recording.js';
 import { replayRecording, type ReplayResult } from '../record/replay.js';
@@ -23,7 +23,8 @@ prints every decision and where the run would have stopped.
 function choosePolicy(recording: Recording, file: string | undefined, name: string | undefined): Policy {
   if (!file) {
     if (name !== undefined) throw new ConfigError('--policy-name needs --policy FILE');
-    return recording.header.policy;
+    // A client's recording does not know the server's policy: the embedded default applies.
+    return recording.header.policy ?? DEFAULT_POLICY;
   }
   const set = policySetFrom(readStructured(file, 'policy file'), file);
   const wanted = name ?? recording.header.start.policy;

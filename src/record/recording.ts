@@ -20,8 +20,8 @@ export interface RecordingHeader {
   version: number;
   sidecarVersion: string;
   start: RunStart__Output;
-  /** The policy the server decided with (replay uses it unless told otherwise). */
-  policy: Policy;
+  /** The policy the server decided with (replay uses it unless told otherwise); null in a client's recording. */
+  policy: Policy | null;
   /** Analysis settings of the recording sidecar (docs/science.md A0/A1). */
   analysis: { backend: string; exactMax: number; topK: number };
 }

@@ -131,7 +131,7 @@ describe('record and replay', () => {
     expect(rec.header.version).toBe(RECORDING_VERSION);
     expect(rec.events.filter((e) => e.type === 'scalars').length).toBe(121 - 25);
 
-    const replayed = replayRecording(rec, rec.header.policy);
+    const replayed = replayRecording(rec, rec.header.policy!);
     expect(replayed.decisions.map((d) => [d.snapshotId, d.step, d.action, d.reason, d.detail, d.evidence])).toEqual(
       sent.map((d) => [d.snapshot_id, d.step, d.action, d.reason, d.detail, d.evidence]),
     );

@@ -122,7 +122,7 @@ describe('stopping on a generalisation estimate (G5)', () => {
       await new Promise((r) => setTimeout(r, 50));
       rec = readRecording(path);
     }
-    const replayed = replayRecording(rec, rec.header.policy);
+    const replayed = replayRecording(rec, rec.header.policy!);
     expect(replayed.decisions.map((d) => [d.step, d.action, d.reason, d.detail])).toEqual(decisions.map((d) => [d.step, d.action, d.reason, d.detail]));
   });
 
