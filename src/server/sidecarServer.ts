@@ -6,7 +6,7 @@ import { RunRecorder } from '../record/runRecorder.js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { loadPackageDefinition } from '../protoDefinition.js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -26,6 +26,8 @@ import { RunStore, fileName, type StoredFile } from '../store/runStore.js';
 import { runReport, runSummary } from './reports.js';
 import type { LogLevel, ServerContext } from './serverContext.js';
 import { MAX_ID_BYTES, checkRunId, preview } from './runIdentity.js';
+import { isUiPath, uiResponse } from '../ui/routes.js';
+import { REFRESH_SCRIPT } from '../ui/pages.js';
 import type { ListRunsRequest__Output } from '../gen/ntksidecar/v1/ListRunsRequest.js';
 import type { ListRunsResponse } from '../gen/ntksidecar/v1/ListRunsResponse.js';
 
@@ -381,25 +383,42 @@ async function serveWith(
   let metricsUrl: string | undefined;
   if (config.metricsAddr !== 'off') {
     const m = parseAddress(config.metricsAddr)!;
+    // The run pages (issue 16): only their own inline script runs, and nothing is fetched from elsewhere.
+    const uiHeaders = {
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': `default-src 'none'; script-src 'sha256-${createHash('sha256').update(REFRESH_SCRIPT).digest('base64')}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+    };
     http = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
+      const [path, query = ''] = (req.url ?? '/').split('?', 2);
+      const ui = config.ui && isUiPath(path);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      } else if (path === '/metrics' && scopeOf(config, req.headers.authorization) === undefined) {
-        // /metrics names every run, job and cohort: with --auth-token it wants the same bearer token (either one).
+      } else if ((path === '/metrics' || ui) && scopeOf(config, req.headers.authorization) === undefined) {
+        // /metrics and the run pages name every run, job and cohort: with --auth-token they want the same bearer
+        // token (either one).
         res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer realm="ntk-sidecar"' }).end('missing or wrong bearer token; send "Authorization: Bearer <token>"\n');
       } else if (path === '/metrics') {
         metrics.registry.metrics().then(
           (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
           (err: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics collection failed: ${String(err)}\n`),
         );
+      } else if (ui) {
+        try {
+          const page = uiResponse(runs, path, query, version);
+          res.writeHead(page.status, { 'content-type': page.contentType, ...uiHeaders }).end(page.body);
+        } catch (err) {
+          const ref = errorRef();
+          log('error', `page ${preview(path)} failed (${ref}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`internal error (${ref}); the sidecar logged the details\n`);
+        }
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (path === '/readyz') {
         const ready = !stopping && pool.backend !== 'none';
         res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'shutting down\n');
       } else {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
+        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${config.ui ? '/ (the run pages), ' : ''}/metrics, /healthz or /readyz\n`);
       }
     });
     try {
