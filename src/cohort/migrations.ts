@@ -60,4 +60,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION ntk_cohort_stop_notify();
     `,
   },
+  {
+    version: 2,
+    description: 'each run\'s latest rung value in ntk_cohort_runs (budget standing without a probe per peer)',
+    sql: `
+      ALTER TABLE ntk_cohort_runs ADD COLUMN last_rung double precision, ADD COLUMN last_value double precision;
+      UPDATE ntk_cohort_runs r SET (last_rung, last_value) = (
+        SELECT v.rung, v.value FROM ntk_cohort_rung_values v
+        WHERE v.cohort = r.cohort AND v.run_id = r.run_id ORDER BY v.rung DESC LIMIT 1);
+    `,
+  },
 ];

@@ -148,13 +148,20 @@ export class PostgresCohortStore implements CohortStore {
     return (await this.pool.query<R>(text, values)).rows;
   }
 
+  /**
+   * The run's latest rung value is kept in ntk_cohort_runs (last_rung, last_value) as it is recorded: the budget
+   * standing reads it instead of probing every peer's rung values (first write wins there too).
+   */
   async record(v: RungValue): Promise<void> {
     await this.query(
       `WITH ins AS (
          INSERT INTO ntk_cohort_rung_values (cohort, run_id, rung, value, predicted, step, compute)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING)
-       INSERT INTO ntk_cohort_runs AS r (cohort, run_id, step, compute) VALUES ($1, $2, $6, $7)
-       ON CONFLICT (cohort, run_id) DO UPDATE SET step = greatest(r.step, EXCLUDED.step), compute = greatest(r.compute, EXCLUDED.compute), updated_at = now()`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING rung, value)
+       INSERT INTO ntk_cohort_runs AS r (cohort, run_id, step, compute, last_rung, last_value)
+       VALUES ($1, $2, $6, $7, (SELECT rung FROM ins), (SELECT value FROM ins))
+       ON CONFLICT (cohort, run_id) DO UPDATE SET step = greatest(r.step, EXCLUDED.step), compute = greatest(r.compute, EXCLUDED.compute), updated_at = now(),
+         last_rung = CASE WHEN EXCLUDED.last_rung > coalesce(r.last_rung, '-Infinity'::float8) THEN EXCLUDED.last_rung ELSE r.last_rung END,
+         last_value = CASE WHEN EXCLUDED.last_rung > coalesce(r.last_rung, '-Infinity'::float8) THEN EXCLUDED.last_value ELSE r.last_value END`,
       [v.cohort, v.runId, v.rung, v.value, v.predicted ?? null, v.step, v.compute],
     );
   }
@@ -205,30 +212,37 @@ export class PostgresCohortStore implements CohortStore {
     return out;
   }
 
+  /**
+   * A run's standing from the runs table (each run's latest rung value) plus at most two rungs' rows: a run records a
+   * value at every rung from its first observed one upward (crossRungs), so the highest rung a peer shares with this
+   * run is the lower of their latest rungs — the peer's latest value when it is behind, its value at this run's
+   * latest rung when it is ahead. The same answer as budgetStandingOf (the memory store's twin) in O(runs), with no
+   * probe per peer.
+   */
   async budgetStanding(cohort: string, runId: string, lowerIsBetter: boolean): Promise<BudgetStanding> {
-    const beats = lowerIsBetter ? 'v.value < m.value' : 'v.value > m.value';
+    const beats = lowerIsBetter ? 'c.value < m.value' : 'c.value > m.value';
     const rows = await this.query<{ spent: number; active: number; better: number; ranked: boolean; ranked_peers: number }>(
       `WITH runs AS (
-         SELECT r.run_id, r.compute, (s.run_id IS NOT NULL) AS stopped
+         SELECT r.run_id, r.compute, r.last_rung, r.last_value, (s.run_id IS NOT NULL) AS stopped
          FROM ntk_cohort_runs r LEFT JOIN ntk_cohort_stops s ON s.cohort = r.cohort AND s.run_id = r.run_id
          WHERE r.cohort = $1),
-       mine AS (SELECT rung, value FROM ntk_cohort_rung_values WHERE cohort = $1 AND run_id = $2),
-       peers AS (SELECT run_id FROM runs WHERE NOT stopped AND run_id <> $2),
-       -- Each peer's value at the highest rung it shares with this run: one backward index scan per peer.
+       me AS (SELECT last_rung FROM runs WHERE run_id = $2 AND last_rung IS NOT NULL),
+       peers AS (SELECT run_id, last_rung, last_value FROM runs WHERE NOT stopped AND run_id <> $2 AND last_rung IS NOT NULL),
        common AS (
-         SELECT p.run_id, c.rung, c.value
-         FROM peers p CROSS JOIN LATERAL (
-           SELECT v.rung, v.value FROM ntk_cohort_rung_values v
-           WHERE v.cohort = $1 AND v.run_id = p.run_id AND v.rung = ANY (ARRAY(SELECT rung FROM mine))
-           ORDER BY v.rung DESC LIMIT 1) c)
+         SELECT p.run_id, p.last_rung AS rung, p.last_value AS value FROM peers p, me WHERE p.last_rung <= me.last_rung
+         UNION ALL
+         SELECT v.run_id, v.rung, v.value FROM ntk_cohort_rung_values v JOIN peers p ON p.run_id = v.run_id, me
+         WHERE v.cohort = $1 AND v.rung = me.last_rung AND p.last_rung > me.last_rung),
+       mine AS (
+         SELECT v.rung, v.value FROM ntk_cohort_rung_values v
+         WHERE v.cohort = $1 AND v.run_id = $2 AND v.rung IN (SELECT DISTINCT rung FROM common))
        SELECT
          (SELECT coalesce(sum(compute ORDER BY run_id COLLATE "C"), 0) FROM runs)::float8 AS spent,
          (SELECT count(*) FROM runs WHERE NOT stopped)::int AS active,
-         (SELECT count(*) FROM common v JOIN mine m ON m.rung = v.rung
-          WHERE v.value <> 'NaN'::float8 AND (m.value = 'NaN'::float8 OR ${beats}))::int AS better,
-         EXISTS (SELECT 1 FROM mine) AS ranked,
-         (SELECT count(*) FROM peers p
-          WHERE EXISTS (SELECT 1 FROM ntk_cohort_rung_values v WHERE v.cohort = $1 AND v.run_id = p.run_id))::int AS ranked_peers`,
+         (SELECT count(*) FROM common c JOIN mine m ON m.rung = c.rung
+          WHERE c.value <> 'NaN'::float8 AND (m.value = 'NaN'::float8 OR ${beats}))::int AS better,
+         EXISTS (SELECT 1 FROM me) AS ranked,
+         (SELECT count(*) FROM peers)::int AS ranked_peers`,
       [cohort, runId],
     );
     const r = rows[0];

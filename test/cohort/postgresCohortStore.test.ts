@@ -76,13 +76,14 @@ function sweepEvents(seed: number): CohortObservation[] {
     const r = live[Math.floor(rand() * live.length)];
     r.step += 1 + Math.floor(rand() * 3);
     const loss = r.id === 'run-07' && r.step > 20 ? Number.NaN : r.floor + Math.exp(-r.rate * r.step);
-    events.push({ cohort: 'sweep', runId: r.id, step: r.step, compute: r.step * (1 + Number(r.id.slice(-2)) % 3), objectives: { train_loss: Math.round(loss * 64) / 64 }, predicted: r.floor + 0.01 * Number(r.id.slice(-2)) % 0.05 });
+    events.push({ cohort: 'sweep', runId: r.id, step: r.step, compute: r.step * (1 + Number(r.id.slice(-2)) % 3), objectives: { train_loss: Math.round(loss * 64) / 64 }, predicted: r.floor + 0.01 * Number(r.id.slice(-2)) % 0.05, kess: Number(r.id.slice(-2)) % 3 === 0 ? 2 : undefined });
   }
   return events;
 }
 
 const SWEEP_CONFIG = {
   rules: [
+    { rule: 'kess', rungs: [3, 5], delta: 0.01, minPeers: 3 },
     { rule: 'median', rungs: [5, 15, 30], minPeers: 3 },
     { rule: 'asha', minResource: 2, reductionFactor: 3, bracket: 1 },
     { rule: 'spectral', rungs: [4], k: 3 },
@@ -107,11 +108,14 @@ describe.skipIf(!HAVE_PG)('PostgresCohortStore (real PostgreSQL 15)', () => {
     const a = new PostgresCohortStore(url);
     const b = new PostgresCohortStore(url);
     await Promise.all([a.migrate(), b.migrate()]);
-    expect(await a.schemaVersion()).toBe(1);
+    expect(await a.schemaVersion()).toBe(2);
     const c = new pg.Client({ connectionString: url });
     await c.connect();
-    const { rows } = await c.query('SELECT version, description FROM ntk_cohort_schema');
-    expect(rows).toEqual([{ version: 1, description: 'rung values, run progress, latched STOPs with NOTIFY' }]);
+    const { rows } = await c.query('SELECT version, description FROM ntk_cohort_schema ORDER BY version');
+    expect(rows).toEqual([
+      { version: 1, description: 'rung values, run progress, latched STOPs with NOTIFY' },
+      { version: 2, description: "each run's latest rung value in ntk_cohort_runs (budget standing without a probe per peer)" },
+    ]);
     await c.end();
     await Promise.all([a.close(), b.close()]);
   });
@@ -127,15 +131,18 @@ describe.skipIf(!HAVE_PG)('PostgresCohortStore (real PostgreSQL 15)', () => {
   });
 
   it('gives the same rule outcomes as the memory store on the same event sequence', async () => {
+    let kessStops = 0;
     for (const seed of [1, 2]) {
       const events = sweepEvents(seed);
       const memory = await replay(new MemoryCohortStore(), events);
       const postgres = await replay(new PostgresCohortStore(await freshDatabase()), events);
       expect(postgres).toEqual(memory);
       const stops = memory.filter((l) => l.includes('Cohort') || l.includes('ASHA'));
-      // The sweep exercises every rule (so that equality means something).
+      // The sweep exercises every rule (so that equality means something); the KESS rule in at least one seed.
       for (const rule of ['median', 'ASHA', 'spectral', 'budget']) expect(stops.some((l) => l.includes(rule)), `seed ${seed}: ${rule}`).toBe(true);
+      kessStops += stops.filter((l) => l.includes('Cohort KESS rule')).length;
     }
+    expect(kessStops).toBeGreaterThan(0);
   }, 120_000);
 
   it('a STOP latched through one store reaches another sidecar’s store by NOTIFY and is then served from its cache', async () => {
