@@ -6,7 +6,7 @@ import type { KernelReduction } from '../kernel/kernelAccumulator.js';
 import { reduceToTraced } from '../kernel/reduceToTraced.js';
 import { summarizeSpectrum, type SpectrumSummary } from '../spectrum/summarizeSpectrum.js';
 import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from './analyzeSnapshot.js';
-import type { KernelState } from './kernelDrift.js';
+import { OVERLAP_K, type KernelState } from './kernelDrift.js';
 import type { PredictionInput } from './predictionDiagnostics.js';
 import type { RunSetup, SnapshotDiagnostics } from './types.js';
 
@@ -80,6 +80,43 @@ function allFinite(a: Float64Array | undefined): boolean {
   return true;
 }
 
+/** Alignment curve points beyond C (docs/science.md A7: a_k at k ∈ {1, C, 10, 100}). */
+const ALIGNMENT_MAX_K = 100;
+
+/**
+ * Eigenvector columns the diagnostics read: every pair when the residual and generalisation blocks run (logits,
+ * targets and a loss: A8–A12, G1–G3 use the whole spectrum), else the top max(topK, O_10 of drift, the alignment
+ * curve's max(100, C) when targets came) — undefined = all. The exact solver then computes only those vectors.
+ */
+function vectorPairsNeeded(input: KernelSnapshotInput, context: AnalysisContext): number | undefined {
+  if (input.logits && context.targets && context.setup.loss) return undefined;
+  let k = Math.max(input.topK, OVERLAP_K);
+  if (context.targets) k = Math.max(k, ALIGNMENT_MAX_K, input.outputs);
+  return k;
+}
+
+/** The spectrum as analyzeSnapshot reads it: `computedPairs` counts the eigenvector columns it is given. */
+function vectorView(k: AnalyzedKernel): AnalyzedKernel {
+  const s = k.spectrum;
+  if (s.vectors === undefined || s.vectorPairs === undefined || s.vectorPairs === s.computedPairs) return k;
+  return { ...k, spectrum: { ...s, computedPairs: s.vectorPairs } };
+}
+
+/** Drift references keep the top OVERLAP_K eigenvector columns only (all the subspace overlap reads, A6). */
+function trimDriftReferences(h: AnalysisHistory): AnalysisHistory {
+  const trim = (st: KernelState | undefined): KernelState | undefined => {
+    if (!st?.vectors || st.pairs <= OVERLAP_K) return st;
+    const k = OVERLAP_K;
+    const v = new Float64Array(st.size * k);
+    for (let i = 0; i < st.size; i++) v.set(st.vectors.subarray(i * st.pairs, i * st.pairs + k), i * k);
+    return { ...st, vectors: v, pairs: k };
+  };
+  const init = trim(h.init);
+  // prev and init are the same object on a run's first snapshot: keep them one array.
+  const prev = h.prev === h.init ? init : trim(h.prev);
+  return { ...h, init, prev };
+}
+
 export function analyzeKernelSnapshot(input: KernelSnapshotInput, history: AnalysisHistory): KernelSnapshotResult {
   const { kernel, size, context } = input;
   const finite = allFinite(kernel) && allFinite(input.logits) && allFinite(input.evalLogits);
@@ -91,7 +128,8 @@ export function analyzeKernelSnapshot(input: KernelSnapshotInput, history: Analy
   let traced: AnalyzedKernel | undefined;
   const fullKernel = input.reduction === 'full';
   if (kernel) {
-    const common = { samples: input.samples, epsSrc: input.epsSrc, exactMax: input.exactMax, topK: input.topK, vectors: context !== undefined };
+    const vectorPairs = context ? vectorPairsNeeded(input, context) : undefined;
+    const common = { samples: input.samples, epsSrc: input.epsSrc, exactMax: input.exactMax, topK: input.topK, vectors: context !== undefined, vectorPairs };
     // The decay window starts at C + 1 to skip class outliers of the full kernel (docs/science.md A3).
     head = { kernel, size, spectrum: summarizeSpectrum(kernel, size, { ...common, outputs: fullKernel ? input.outputs : 1 }) };
     spectra.push({ kernel: fullKernel ? 'full' : 'traced', ...head.spectrum });
@@ -110,10 +148,10 @@ export function analyzeKernelSnapshot(input: KernelSnapshotInput, history: Analy
     // a kernel (logits only) only what needs none is computed (the evaluation probe, G4).
     try {
       const analyzed = analyzeSnapshot(
-        { ...context, source: input.source, full: fullKernel ? head : undefined, traced, logits: input.logits, evalLogits: input.evalLogits },
+        { ...context, source: input.source, full: fullKernel ? head && vectorView(head) : undefined, traced: traced && vectorView(traced), logits: input.logits, evalLogits: input.evalLogits },
         history,
       );
-      next = analyzed.history;
+      next = trimDriftReferences(analyzed.history);
       diagnostics = analyzed.diagnostics;
       analysisError = analyzed.warning;
     } catch (err) {

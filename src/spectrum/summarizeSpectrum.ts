@@ -32,6 +32,11 @@ export interface SpectrumOptions {
   topK?: number;
   /** Keep eigenvectors (default false). */
   vectors?: boolean;
+  /**
+   * With `vectors`, on the exact path: keep only the eigenvectors of this many largest eigenvalues (default all;
+   * all eigenvalues are computed either way). The Lanczos path keeps its topK vectors.
+   */
+  vectorPairs?: number;
   /** Start-vector randomness for Lanczos (default mulberry32(0)). */
   rng?: Rng;
 }
@@ -49,8 +54,10 @@ export interface SpectrumSummary {
   eigenvalues: Float64Array;
   /** eigenvalues / samples: the operator normalisation of A1. */
   operatorEigenvalues: Float64Array;
-  /** size × computedPairs row-major, column j ↔ eigenvalues[j]. */
+  /** size × vectorPairs row-major, column j ↔ eigenvalues[j]. */
   vectors?: Float64Array;
+  /** Columns of `vectors` (≤ computedPairs; the top ones); present with `vectors`. */
+  vectorPairs?: number;
   tolerance: number;
   numericalRank: number;
   rankDeficiency: number;
@@ -100,10 +107,13 @@ export function summarizeSpectrum(k: Float64Array, size: number, opts: SpectrumO
   let lanczosInfo: SpectrumSummary['lanczos'];
   if (size <= exactMax) {
     solver = 'exact';
-    const eig = eighSymmetric(k, size, { vectors: wantVectors });
+    const eig = eighSymmetric(k, size, { vectors: wantVectors, vectorCount: Math.min(opts.vectorPairs ?? size, size) });
     raw = eig.values;
     vectors = eig.vectors;
-    if (vectors) maxResidualAbs = topResiduals(k, size, raw, vectors, Math.min(EXACT_RESIDUAL_PAIRS, size));
+    if (vectors) {
+      const cols = vectors.length / size;
+      maxResidualAbs = topResiduals(k, size, raw, vectors, cols, Math.min(EXACT_RESIDUAL_PAIRS, cols));
+    }
   } else {
     solver = 'lanczos';
     // Block size ≥ C when possible: the full kernel of a C-output model has near C-fold eigenvalue
@@ -174,7 +184,10 @@ export function summarizeSpectrum(k: Float64Array, size: number, opts: SpectrumO
     },
     maxResidual: lambda1 > 0 ? maxResidualAbs / lambda1 : 0,
   };
-  if (vectors) summary.vectors = vectors;
+  if (vectors) {
+    summary.vectors = vectors;
+    summary.vectorPairs = vectors.length / size;
+  }
   if (lanczosInfo) summary.lanczos = lanczosInfo;
   return summary;
 }
@@ -189,16 +202,19 @@ function validate(k: Float64Array, size: number, opts: SpectrumOptions): void {
   if (!(eps >= 0 && eps < 1)) throw bad(`epsSrc must be in [0, 1), got ${eps}`);
   const em = opts.exactMax ?? DEFAULT_EXACT_MAX;
   if (!Number.isInteger(em) || em < 0) throw bad(`exactMax must be a non-negative integer, got ${em}`);
+  if (opts.vectorPairs !== undefined && !(Number.isInteger(opts.vectorPairs) && opts.vectorPairs >= 0)) {
+    throw bad(`vectorPairs must be a non-negative integer, got ${opts.vectorPairs}`);
+  }
   const tk = opts.topK ?? 64;
   if (!Number.isInteger(tk) || tk < 1) throw bad(`topK must be a positive integer, got ${tk}`);
 }
 
-/** max_j ‖K v_j − λ_j v_j‖ over the first `count` pairs (vectors in columns of a size×size array). */
-function topResiduals(k: Float64Array, size: number, values: Float64Array, vectors: Float64Array, count: number): number {
+/** max_j ‖K v_j − λ_j v_j‖ over the first `count` pairs (vectors in columns of a size×cols array). */
+function topResiduals(k: Float64Array, size: number, values: Float64Array, vectors: Float64Array, cols: number, count: number): number {
   const v = new Float64Array(size);
   let worst = 0;
   for (let j = 0; j < count; j++) {
-    for (let i = 0; i < size; i++) v[i] = vectors[i * size + j];
+    for (let i = 0; i < size; i++) v[i] = vectors[i * cols + j];
     let r2 = 0;
     for (let i = 0; i < size; i++) {
       const row = i * size;
