@@ -1,6 +1,9 @@
 /**
- * A fixed pool of compute workers. A run is pinned to one worker for its whole life: the worker keeps the run's
- * reference kernels (K_0, K_{t−1}) for drift analysis. New runs go to the least-loaded worker. A crashed worker
+ * A pool of up to `size` compute workers. A run is pinned to one worker for its whole life: the worker keeps the run's
+ * reference kernels (K_0, K_{t−1}) for drift analysis. Only the first worker starts with the pool; another starts when
+ * a new run finds every running worker holding runs (an idle sidecar keeps one worker's heap and WebAssembly memory,
+ * about 30 MiB less per worker not started). New runs go to an idle worker, else a newly started one while fewer than
+ * `size` run, else the least-loaded worker. A crashed worker
  * fails its in-flight requests with INTERNAL ("resend the snapshot") and is replaced; its runs start a fresh
  * history on their next snapshot, and other runs and the server keep working.
  */
@@ -35,18 +38,67 @@ export class ComputePool {
   private readonly byRun = new Map<string, Slot>();
   private nextId = 1;
   private closed = false;
+  /** A worker being started on demand (at most one at a time). */
+  private starting: Promise<Slot | undefined> | undefined;
 
-  private constructor(private readonly backendKind: BackendKind) {}
+  private constructor(
+    private readonly backendKind: BackendKind,
+    private readonly maxSize: number,
+  ) {}
 
+  /** Starts the first worker now (its failure fails the start); the others start when runs need them. */
   static async start(size: number, backend: BackendKind): Promise<ComputePool> {
-    const pool = new ComputePool(backend);
+    const pool = new ComputePool(backend, Math.max(1, size));
     try {
-      for (let i = 0; i < size; i++) pool.slots.push(await pool.startSlot());
+      pool.slots.push(await pool.startSlot());
     } catch (err) {
       await pool.close();
       throw err;
     }
     return pool;
+  }
+
+  /** Workers running now (≤ the pool's size; grows as concurrent runs need more). */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * The worker for a new run: an idle one, else one started for it while fewer than the pool's size run, else the
+   * least-loaded. A worker that fails to start on demand leaves the run on a running one.
+   */
+  private async pinRun(run: string): Promise<Slot> {
+    const pin = (slot: Slot): Slot => {
+      // Another begin of the same run may have pinned it while this one waited for a worker to start.
+      const pinned = this.byRun.get(run);
+      if (pinned) return pinned;
+      this.byRun.set(run, slot);
+      slot.runs.add(run);
+      return slot;
+    };
+    const idle = this.slots.find((s) => s.runs.size === 0);
+    if (idle) return pin(idle);
+    if (this.slots.length < this.maxSize && !this.closed) {
+      this.starting ??= this.startSlot().then(
+        (s) => {
+          this.starting = undefined;
+          if (this.closed) {
+            void s.worker.terminate();
+            return undefined;
+          }
+          this.slots.push(s);
+          return s;
+        },
+        () => {
+          this.starting = undefined;
+          return undefined;
+        },
+      );
+      const started = await this.starting;
+      if (started && started.runs.size === 0) return pin(started);
+    }
+    if (this.slots.length === 0) throw new SidecarError(Code.UNAVAILABLE, 'no compute worker is running; retry shortly', 'snapshot');
+    return pin(this.slots.reduce((a, b) => (b.runs.size < a.runs.size ? b : a)));
   }
 
   /** Backend that actually runs kernel products (the first worker's; all make the same choice). */
@@ -132,12 +184,7 @@ export class ComputePool {
 
   async begin(run: string, plan: SnapshotPlan): Promise<void> {
     if (this.slots.length === 0) throw new SidecarError(Code.UNAVAILABLE, 'no compute worker is running; retry shortly', 'snapshot');
-    let slot = this.byRun.get(run);
-    if (!slot) {
-      slot = this.slots.reduce((a, b) => (b.runs.size < a.runs.size ? b : a));
-      this.byRun.set(run, slot);
-      slot.runs.add(run);
-    }
+    const slot = this.byRun.get(run) ?? (await this.pinRun(run));
     ComputePool.unwrap(await this.request(slot, { op: 'begin', run, plan }));
   }
 
@@ -167,6 +214,7 @@ export class ComputePool {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.starting;
     const slots = this.slots.splice(0);
     for (const slot of slots) {
       for (const w of slot.waiting.values()) w.reject(new SidecarError(Code.UNAVAILABLE, 'sidecar is shutting down; resend after reconnecting', 'snapshot'));
