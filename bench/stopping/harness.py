@@ -363,7 +363,9 @@ def optimizer_spec(task: Task) -> dict[str, Any]:
 
 
 def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
-             eval_probe: str = "auto") -> dict[str, Any]:
+             eval_probe: str = "auto", live_policy: str = "generalization") -> dict[str, Any]:
+    """`live_policy`: the policy column (replay.POLICY_DEFS) of the kernel feed; the logits-only feed keeps the old
+    rule (`shadow`)."""
     torch.manual_seed(task.seed)
     if task.data == "teacher":
         splits = teacher_splits(task.seed)
@@ -425,9 +427,11 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
         ntk = TraceNtk(model, probe_x, probe_targets=probe_t, mode=mode, loss=task.loss, loss_scale=loss_scale,
                        reduction=task.reduction if mode == "gram" else "full")
         ntks[kind] = ntk
-        record: dict[str, Any] = {"run_id": f"{task.name}-{kind}", "mode": mode, "policy": "shadow", "decisions": [],
+        policy = "shadow" if kind == "logits" or live_policy == "default" else f"shadow-{live_policy}"
+        record: dict[str, Any] = {"run_id": f"{task.name}-{kind}", "mode": mode, "policy": policy,
+                                  "column": "default" if policy == "shadow" else live_policy, "decisions": [],
                                   "diagnostics": []}
-        extra: dict[str, Any] = dict(policy="shadow", cohort="bench-stopping", job_id=task.name, learning_rate=eta,
+        extra: dict[str, Any] = dict(policy=policy, cohort="bench-stopping", job_id=task.name, learning_rate=eta,
                                      labels={"task": task.name, "feed": kind}, max_steps=task.steps,
                                      **optimizer_spec(task))
         if features["train_set_size"]:

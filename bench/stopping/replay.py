@@ -8,8 +8,7 @@ matrix, every kernel-fed recording is replayed under each policy column with
        "evidence", "enforced"}], "stopStep": number | null}
 
 and the outcome stored in the run's result JSON under "replay": {column: {"policy", "stopStep", "decisions"}}.
-A column is a policy file: the recorded runs selected the policy `shadow`, so each column's file redefines
-`shadow` (never enforced) over the policy it evaluates. The list is a parameter (run_matrix.py --policies); columns
+A column is a policy file holding one policy of the column's name (never enforced), applied with --policy-name. The list is a parameter (run_matrix.py --policies); columns
 whose policy the checkout does not define fail replay and are reported as missing, not as "never stops".
 """
 
@@ -24,21 +23,30 @@ from typing import Any, Callable
 
 from sidecar_proc import REPO, cli_command, supports
 
-# column name → the `shadow` policy it replays (merged over the defaults with `extends`). "default" is the live run's
-# policy itself: its replay must reproduce the live decisions (the report checks it).
+# column name → the policy body it evaluates (merged over the sidecar's defaults; never enforced). "default" is the old
+# rule (A14 on the training loss, `rule: loss`); "generalization" the new one (G5 on the estimate the sidecar picks,
+# `estimate: auto`); "gen-*" each estimate alone (ablation); "label-wave" the published rule of Yuan et al. (G4).
 POLICY_DEFS: dict[str, dict[str, Any]] = {
     "default": {},
+    "generalization": {"rule": "generalization", "generalization": {"estimate": "auto"}},
+    "gen-eval": {"rule": "generalization", "generalization": {"estimate": "eval_accuracy"}},
+    "gen-loo": {"rule": "generalization", "generalization": {"estimate": "loo_accuracy"}},
+    "gen-loo-error": {"rule": "generalization", "generalization": {"estimate": "neg_loo_error"}},
+    "label-wave": {"rule": "label_wave"},
 }
 POLICY_COLUMNS = tuple(POLICY_DEFS)
 
 
-def policy_file(column: str, folder: Path) -> Path:
-    """The policy file for one column: `{"policies": {"shadow": {"extends": <column>, "enforced": false}}}` for a
-    named policy of the sidecar, or the overrides in POLICY_DEFS."""
+def policy_body(column: str) -> dict[str, Any]:
+    """The body of a column's policy, never enforced; an unknown column name is taken as `extends: <name>`."""
     body = dict(POLICY_DEFS.get(column, {"extends": column}))
     body["enforced"] = False
+    return body
+
+
+def policy_file(column: str, folder: Path) -> Path:
     path = folder / f"{column}.json"
-    path.write_text(json.dumps({"policies": {"shadow": body}}))
+    path.write_text(json.dumps({"policies": {f"col-{column}": policy_body(column)}}))   # "default" is reserved
     return path
 
 
@@ -60,8 +68,9 @@ def _bare(name: str) -> str:
     return name
 
 
-def replay_one(recording: Path, policy: Path, timeout: float = 300) -> dict[str, Any]:
-    proc = subprocess.run(cli_command() + ["replay", str(recording), "--policy", str(policy), "--json"], cwd=REPO,
+def replay_one(recording: Path, policy: Path, name: str, timeout: float = 300) -> dict[str, Any]:
+    proc = subprocess.run(cli_command() + ["replay", str(recording), "--policy", str(policy), "--policy-name", name,
+                                           "--json"], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         return {"error": (proc.stderr or proc.stdout).strip()[-400:]}
@@ -86,7 +95,7 @@ def replay_all(results_dir: Path, record_dir: Path, columns: list[str], log: Cal
                 continue
             result["replay"] = {}
             for column, file in files.items():
-                out = replay_one(rec, file)
+                out = replay_one(rec, file, f"col-{column}")
                 result["replay"][column] = {
                     "policy": out.get("policy"), "stopStep": out.get("stopStep"), "error": out.get("error"),
                     "stopReason": _bare(out.get("stopReason") or ""),

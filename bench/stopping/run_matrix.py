@@ -59,6 +59,8 @@ def main() -> None:
                    help="send the evaluation probe (auto: when the Python client supports it)")
     p.add_argument("--policies", default=",".join(POLICY_COLUMNS),
                    help="policy columns replayed on every recording (comma-separated names; see replay.py)")
+    p.add_argument("--live-policy", default="generalization",
+                   help="policy column of the live kernel feed (the logits-only feed keeps the old rule)")
     p.add_argument("--replay-only", action="store_true", help="no training: replay the recordings, write the report")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -92,7 +94,7 @@ def main() -> None:
                     log(f"[{i}/{len(tasks)}] {task.name}: kept {path.name}")
                     continue
                 log(f"[{i}/{len(tasks)}] {task.name}: {task.steps} steps")
-                result = run_task(task, sidecar, log, eval_probe=args.eval_probe)
+                result = run_task(task, sidecar, log, eval_probe=args.eval_probe, live_policy=args.live_policy)
                 result["recorded"] = bool(sidecar.recording)
                 result["code_under_test"] = DESCRIPTION
                 path.write_text(json.dumps(compact(result), separators=(",", ":")))

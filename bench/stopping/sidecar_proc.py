@@ -16,6 +16,13 @@ from checkout import ROOT as REPO  # noqa: E402  (the exported commit under test
 # `shadow`: the default policy, decisions computed and exported but never enforced. Other policies are evaluated
 # offline by replaying the recordings (replay.py), not by extra live feeds.
 POLICIES = {"policies": {"shadow": {"enforced": False}}}
+
+
+def live_policies() -> dict[str, object]:
+    """`shadow` (the old rule) and `shadow-<column>` for every replay column, so a live feed can select any."""
+    from replay import POLICY_DEFS, policy_body
+    return {"policies": {"shadow": {"enforced": False},
+                         **{f"shadow-{c}": policy_body(c) for c in POLICY_DEFS if c != "default"}}}
 CLI = REPO / "src" / "cli" / "main.ts"
 
 
@@ -35,7 +42,7 @@ READY = re.compile(r"serving gRPC on (\S+), metrics on (http://\S+)/metrics")
 class Sidecar:
     def __init__(self, backend: str = "reference", workers: int = 1, record_dir: Path | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="ntk-bench-stopping-"))
-        (self.dir / "policy.json").write_text(json.dumps(POLICIES))
+        (self.dir / "policy.json").write_text(json.dumps(live_policies()))
         self.backend = backend
         self.workers = workers
         # Recording (the lead's `serve --record-dir DIR`): every run's messages under DIR, replayed afterwards.
