@@ -3,7 +3,7 @@
  * or Gram, for people who want the numbers without a trainer. Builds K = J Jᵀ (docs/science.md A0) through the
  * kernel module, then prints the spectrum summary of docs/science.md A1–A4.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { BACKEND_KINDS, KERNEL_REDUCTIONS, createGramBackend, KernelAccumulator, traceKernel, type BackendKind, type KernelReduction as Reduction } from '../kernel/index.js';
@@ -13,6 +13,7 @@ import { sourceEpsilon } from '../kernel/sourceEpsilon.js';
 import type { SpectrumSummary } from '../spectrum/index.js';
 import { parseNpy } from './npy.js';
 import type { NpyArray } from './npy.js';
+import { spectrumChart, stackCharts } from '../ui/charts.js';
 
 const HELP = `Usage: ntk-sidecar analyze FILE.npy [options]
 
@@ -34,6 +35,8 @@ Options:
                                      1e-6 for float32, 1e-3 for float16; use 1e-3 for TF32/bf16-computed Grams)
   --top k                            eigenvalues to list (default 20)
   --json                             print one JSON object instead of the report (NaN/∞ → null)
+  --svg OUT.svg                      also write the spectrum picture (log-log, with the fitted decay): the
+                                     chart of the sidecar's run page
   -h, --help                         this help
 
 Exit codes: 0 ok, 1 analysis failed, 2 bad arguments or input file.
@@ -54,6 +57,7 @@ interface AnalyzeOptions {
   epsSrc?: number;
   top: number;
   json: boolean;
+  svg?: string;
 }
 
 /** Columns per block fed to the accumulator: ≤ 4096 and ≤ ~4M values, so one block stays ≤ 32 MB. */
@@ -81,6 +85,16 @@ export async function analyzeCommand(
   try {
     const report = await analyze(opts, err);
     out.write(opts.json ? `${JSON.stringify(toJson(report, opts.top), null, 2)}\n` : formatReport(report, opts.top));
+    if (opts.svg) {
+      const s = report.summary;
+      const kernel = report.reduction === 'trace' || report.tracedInput ? 'traced' : 'full';
+      try {
+        writeFileSync(opts.svg, stackCharts([spectrumChart([{ kernel, eigenvalues: s.eigenvalues, decay: s.decay }], { title: `${report.file} (${kernel} kernel, N = ${s.size})` })]));
+      } catch (e) {
+        throw new InputError(`cannot write --svg ${opts.svg}: ${message(e)}`);
+      }
+      err.write(`spectrum picture written to ${opts.svg}\n`);
+    }
     return 0;
   } catch (e) {
     if (e instanceof InputError) {
@@ -110,6 +124,7 @@ function parseAnalyzeArgs(args: string[]): AnalyzeOptions | 'help' {
       'eps-src': { type: 'string' },
       top: { type: 'string', default: '20' },
       json: { type: 'boolean', default: false },
+      svg: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -148,6 +163,7 @@ function parseAnalyzeArgs(args: string[]): AnalyzeOptions | 'help' {
     epsSrc,
     top: positiveInt('top', values.top) ?? 20,
     json: values.json,
+    svg: values.svg,
   };
 }
 

@@ -2,6 +2,7 @@
  * `ntk-sidecar replay RECORDING [--policy FILE] [--policy-name NAME] [--json]`: the decision timeline of a recorded
  * run under a policy, and where it would have stopped (docs/design.md §4).
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config.js';
 import { DEFAULT_POLICY, policySetFrom, selectPolicy, type Policy } from '../policy/policy.js';
@@ -9,6 +10,7 @@ import { readRecording } from '../record/runRecorder.js';
 import { RecordingError, type Recording } from '../record/recording.js';
 import { replayRecording, type ReplayResult } from '../record/replay.js';
 import { readStructured } from './readStructured.js';
+import { runPicture } from '../ui/pictures.js';
 
 const HELP = `Usage: ntk-sidecar replay RECORDING [flags]
 
@@ -18,6 +20,8 @@ prints every decision and where the run would have stopped.
   --policy FILE        policy file (YAML or JSON, as for serve); default: the policy the recording sidecar used
   --policy-name NAME   policy of that file to apply; default: the one the run asked for in RunStart
   --json               one JSON object: {format, runId, policy, decisions[], stopStep, stopReason, snapshots, lastStep}
+  --svg OUT.svg        also write the picture: observed vs kernel-predicted loss with KESS and the STOP, and the
+                       decision timeline (the charts of the sidecar's run page)
 `;
 
 function choosePolicy(recording: Recording, file: string | undefined, name: string | undefined): Policy {
@@ -55,7 +59,7 @@ function timeline(r: ReplayResult): string {
 export function replayCommand(args: string[], out: NodeJS.WritableStream): number {
   const { values, positionals } = parseArgs({
     args,
-    options: { policy: { type: 'string' }, 'policy-name': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: { policy: { type: 'string' }, 'policy-name': { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' }, help: { type: 'boolean' } },
     allowPositionals: true,
     strict: true,
   });
@@ -77,6 +81,22 @@ export function replayCommand(args: string[], out: NodeJS.WritableStream): numbe
     out.write(JSON.stringify(rest) + '\n');
   } else {
     out.write(timeline(result));
+  }
+  if (values.svg) {
+    const stop = result.decisions.find((d) => d.action === 'ACTION_STOP');
+    const picture = runPicture({
+      runId: result.runId,
+      policy: result.policy,
+      observed: result.state.observed,
+      diagnostics: result.state.diagnostics,
+      decisions: result.decisions,
+      stop: stop && { step: stop.step, reason: stop.reason, enforced: stop.enforced },
+    });
+    try {
+      writeFileSync(values.svg, picture);
+    } catch (err) {
+      throw new ConfigError(`cannot write --svg ${values.svg}: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
   return 0;
 }

@@ -267,7 +267,7 @@ export function spectrumChart(spectra: readonly SpectrumInput[], opts: { title?:
   });
   return plotChart({
     id: 'spectrum',
-    title: opts.title ?? `NTK eigenvalue spectrum${fits.length ? ` — λ_i ≈ A·i^−s, ${fits.join('; ')}` : ''}`,
+    title: `${opts.title ?? 'NTK eigenvalue spectrum'}${fits.length ? ` — λ_i ≈ A·i^−s, ${fits.join('; ')}` : ''}`,
     xLabel: 'index i',
     yLabel: 'eigenvalue λ_i',
     xLog: true,
@@ -352,8 +352,22 @@ export interface TimelineDecision {
 
 const ACTION_COLORS: Record<string, string> = { ACTION_CONTINUE: '#2ca02c', ACTION_STOP: STOP_COLOR };
 
+/**
+ * At most `max` decisions for drawing: every change of action or reason and the first STOP are kept, the runs of
+ * identical decisions between them are strided.
+ */
+export function thinDecisions(decisions: readonly TimelineDecision[], max = MAX_DRAWN_POINTS): TimelineDecision[] {
+  if (decisions.length <= max) return decisions.slice();
+  const key = (d: TimelineDecision) => `${d.action} ${d.reason}`;
+  const stop = decisions.find((d) => d.action === 'ACTION_STOP');
+  const changes = new Set(decisions.filter((d, i) => i === 0 || key(d) !== key(decisions[i - 1]) || d === stop));
+  const k = Math.ceil(decisions.length / Math.max(1, max - changes.size));
+  return decisions.filter((d, i) => changes.has(d) || i % k === 0 || i === decisions.length - 1);
+}
+
 /** One row per reason, one marker per decision (coloured by action), and the first STOP marked. */
-export function timelineChart(decisions: readonly TimelineDecision[], opts: { width?: number; title?: string } = {}): string {
+export function timelineChart(all: readonly TimelineDecision[], opts: { width?: number; title?: string } = {}): string {
+  const decisions = thinDecisions(all);
   const width = opts.width ?? CHART_WIDTH;
   const title = opts.title ?? 'Decisions';
   const reasons = [...new Set(decisions.map((d) => d.reason))];
@@ -386,7 +400,7 @@ export function timelineChart(decisions: readonly TimelineDecision[], opts: { wi
         `<title>step ${escapeXml(fmt(d.step))}: ${escapeXml(d.action)} ${escapeXml(d.reason)}${d.enforced ? '' : ' (shadow)'} — ${escapeXml(d.detail)}</title></circle>`,
     );
   }
-  const stop = decisions.find((d) => d.action === 'ACTION_STOP');
+  const stop = all.find((d) => d.action === 'ACTION_STOP');
   if (stop) {
     const X = px(x(stop.step));
     parts.push(

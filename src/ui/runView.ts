@@ -8,6 +8,7 @@ import type { Run } from '../server/runTable.js';
 import type { Decision } from '../gen/ntksidecar/v1/Decision.js';
 import type { RunPageData, RunRow } from './pages.js';
 import type { TimelineDecision } from './charts.js';
+import { latestPrediction } from './pictures.js';
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v ?? NaN));
 
@@ -46,19 +47,14 @@ export function runPageData(run: Run): RunPageData {
   const row = rowFromReport(report);
   if (!run.decision) row.enforced = run.policy.enforced;
   const decisions = (report.recent_decisions ?? []).map(timelineDecision);
-  // The first STOP: in the recent decisions, else the latched verdict's (an enforced STOP ends the run), else the
-  // shadow-mode would-stop step.
-  const firstStop = decisions.find((d) => d.action === 'ACTION_STOP');
+  // Where STOP latched: shadow mode keeps the exact step (would_stop_step); otherwise the first STOP among the recent
+  // decisions, else the latest decision when it is a STOP (older decisions fall out of the recent window).
   const wouldStop = report.would_stop_step === undefined ? undefined : num(report.would_stop_step);
-  const latestStop = report.decision?.action === 'ACTION_STOP' ? timelineDecision(report.decision) : undefined;
-  const stopDecision = firstStop ?? latestStop;
-  const stop = stopDecision
-    ? { step: stopDecision.step, reason: stopDecision.reason, enforced: stopDecision.enforced }
-    : wouldStop !== undefined
-      ? { step: wouldStop, reason: String(run.verdict?.reason ?? 'REASON_UNSPECIFIED'), enforced: false }
-      : undefined;
-  const withPrediction = [...run.diagnostics].reverse().find((d) => d.prediction !== undefined);
-  const p = withPrediction?.prediction;
+  const stopDecision = decisions.find((d) => d.action === 'ACTION_STOP') ?? (report.decision?.action === 'ACTION_STOP' ? timelineDecision(report.decision) : undefined);
+  const stop =
+    wouldStop !== undefined
+      ? { step: wouldStop, reason: stopDecision?.reason ?? String(run.verdict?.reason ?? 'REASON_UNSPECIFIED'), enforced: false }
+      : stopDecision && { step: stopDecision.step, reason: stopDecision.reason, enforced: stopDecision.enforced };
   return {
     row,
     snapshotsAccepted: num(report.snapshots_accepted),
@@ -70,17 +66,7 @@ export function runPageData(run: Run): RunPageData {
     spectra: (run.latest?.spectra ?? []).map((s) => ({ kernel: s.kernel, eigenvalues: s.eigenvalues, decay: s.decay })),
     loss: {
       observed: run.observed,
-      prediction: p && withPrediction
-        ? {
-            anchorStep: withPrediction.step,
-            anchorLoss: withPrediction.trainLoss,
-            valid: p.valid,
-            kess: p.kess,
-            predictedLossAtKess: p.predictedLossAtKess,
-            lossAtHorizon: p.lossAtHorizon,
-            floor: p.floor,
-          }
-        : undefined,
+      prediction: latestPrediction(run.diagnostics),
       stop,
     },
     history: run.diagnostics,
