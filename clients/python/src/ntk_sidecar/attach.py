@@ -30,6 +30,8 @@ def attach(
     shadow: bool = False,
     sync: Any = None,
     client_options: dict[str, Any] | None = None,
+    record_dir: str | None = None,
+    record_path: str | None = None,
     **run_fields: Any,
 ) -> SidecarMonitor:
     """Attach a run and return its SidecarMonitor (use it as a context manager, call `on_step` every step).
@@ -37,13 +39,19 @@ def attach(
     `source`: an adapter with `run_spec(run_id, **fields)` and `snapshot(step, loss, ...)` (TorchNtk), or None
     for scalars only (then pass `spec`, or `num_samples`/`num_outputs` in run_fields). `target` defaults to
     $NTK_SIDECAR_TARGET, then 127.0.0.1:50051. Extra keyword arguments are RunSpec fields (job_id, cohort,
-    max_steps, optimizer, learning_rate, ...).
+    max_steps, optimizer, learning_rate, ...). `record_dir`/`record_path` also record the run for
+    `ntk-sidecar replay` (SidecarClient's options of the same names).
     """
     target = target or os.environ.get("NTK_SIDECAR_TARGET") or DEFAULT_TARGET
     run_id = run_id or (spec.run_id if spec is not None else default_run_id())
     if spec is None:
         spec = source.run_spec(run_id, **run_fields) if source is not None else RunSpec(run_id=run_id, **run_fields)
-    client = SidecarClient(target, spec, **(client_options or {}))
+    options = dict(client_options or {})
+    if record_dir is not None:
+        options["record_dir"] = record_dir
+    if record_path is not None:
+        options["record_path"] = record_path
+    client = SidecarClient(target, spec, **options)
     snapshot_fn = source.snapshot if source is not None else None
     return SidecarMonitor(client, snapshot_fn, snapshot_every=snapshot_every, scalars_every=scalars_every,
                           scalars_interval_s=scalars_interval_s, shadow=shadow, sync=sync)

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import random
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import grpc
@@ -26,6 +28,7 @@ from ._proto import NtkSidecarStub, pb
 from .decision import Decision
 from .messages import DEFAULT_CHUNK_BYTES, RunSpec, RunStatus, run_end, run_start, scalars, snapshot_messages
 from .dtypes import ITEMSIZE
+from .recording import CLIENT_SUFFIX, RunRecorder, recording_file_name
 from .snapshot import COLUMN_KINDS, LOGIT_KINDS, Snapshot
 
 LOG = logging.getLogger("ntk_sidecar")
@@ -91,6 +94,11 @@ class SidecarClient:
     `submit(snapshot)` and `send_scalars(...)` queue without blocking; `should_stop()` reads the latest
     decision; `check_stop()` asks the sidecar (unary, with a deadline); `close()` ends the run. If the sidecar
     cannot be reached nothing raises: training goes on and the client keeps retrying.
+
+    `record_path=FILE` or `record_dir=DIR` (DIR/<run id>.client.ntkrec.jsonl.gz) also writes what is submitted to a
+    recording that `ntk-sidecar replay` reads (recording.py), whether or not the sidecar is reachable; it is
+    `self.recorder`. The trainer waits for the recorder only when `record_max_queued` snapshots are still being
+    written (local work). A recording error is logged once and stops the recording, never the run.
     """
 
     def __init__(
@@ -108,6 +116,9 @@ class SidecarClient:
         channel_options: list[tuple[str, Any]] | None = None,
         logger: logging.Logger | None = None,
         start: bool = True,
+        record_path: str | os.PathLike[str] | None = None,
+        record_dir: str | os.PathLike[str] | None = None,
+        record_max_queued: int = 8,
     ) -> None:
         if max_queued_snapshots < 1:
             raise ValueError(f"max_queued_snapshots = {max_queued_snapshots}; it must be >= 1")
@@ -143,6 +154,14 @@ class SidecarClient:
         self._outage_failures = 0
         self._dropped_at_outage = 0
         self._session: _Session | None = None
+        # Opt-in recording for `ntk-sidecar replay` (recording.py): written whether or not the sidecar answers.
+        if record_path is not None and record_dir is not None:
+            raise ValueError("give record_path (a file) or record_dir (a directory), not both")
+        if record_dir is not None:
+            record_path = Path(record_dir) / recording_file_name(spec.run_id, CLIENT_SUFFIX)
+        self.recorder: RunRecorder | None = None
+        if record_path is not None:
+            self.recorder = RunRecorder(record_path, spec, max_queued=record_max_queued, logger=self.log)
         self._options = [
             # Reconnect quickly after a sidecar restart (grpc's default backoff grows to 120 s).
             ("grpc.initial_reconnect_backoff_ms", 200),
@@ -183,6 +202,11 @@ class SidecarClient:
         with self._lock:
             if self._closing:
                 raise RuntimeError("submit() after close()")
+        if self.recorder is not None:
+            self.recorder.snapshot(snapshot)  # outside the lock: it may wait for the recorder (never the network)
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("submit() after close()")
             self.stats.snapshots_submitted += 1
             if self._queued_snapshots >= self.max_queued_snapshots:
                 self._drop_oldest("snapshot")
@@ -198,6 +222,9 @@ class SidecarClient:
         with self._lock:
             if self._closing:
                 raise RuntimeError("send_scalars() after close()")
+            if self.recorder is not None:
+                # Under the lock: the recording keeps the order in which items enter the queue.
+                self.recorder.scalars(msg.scalars.step, msg.scalars.train_loss, msg.scalars.compute_spent)
             if self._queued_scalars >= self.max_queued_scalars:
                 self._drop_oldest("scalars")
                 self.stats.scalars_dropped += 1
@@ -295,6 +322,9 @@ class SidecarClient:
             self.log.warning("ntk-sidecar: run %s closed with %d snapshot(s) unsent (sidecar at %s unreachable)",
                              self.spec.run_id, left, self.target)
         self._channel.close()
+        if self.recorder is not None:
+            # Local work (the last kernel products, compression): not bounded by the network `timeout`.
+            self.recorder.close(timeout=max(timeout, 60.0))
 
     def __enter__(self) -> "SidecarClient":
         return self
