@@ -31,6 +31,22 @@ const QUEUE_HIGH = 4;
 const PIPELINE = 2;
 /** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
 const REMEMBERED_REJECTS = 16;
+/** Snapshot ids opened by a SnapshotHeader on this stream, remembered to tell a late chunk from a stray one. */
+const REMEMBERED_DECLARED = 64;
+
+let streamErrorRefs = 0;
+/**
+ * The reference of an unexpected stream failure: the scheme of the unary handlers' (`ref <pid>-<n>`, sidecarServer.ts)
+ * with an `s` so that the two counters never hand out the same reference.
+ */
+export function streamErrorRef(): string {
+  return `ref ${process.pid}-s${++streamErrorRefs}`;
+}
+
+/** What a client is told about an unexpected failure: a generic INTERNAL with the reference; the detail is logged. */
+export function internalErrorDetails(ref: string): string {
+  return `internal error (${ref}); the sidecar logged the details — report them, then retry with backoff`;
+}
 
 /** The subset of a grpc-js ServerDuplexStream this session uses (kept here so grpc-js stays at the edge). */
 export interface DuplexCall {
@@ -64,6 +80,10 @@ export class AttachSession {
   private run: Run | undefined;
   private open: OpenSnapshot | undefined;
   private readonly rejected: number[] = [];
+  /** Ids opened by a SnapshotHeader on this stream (the last REMEMBERED_DECLARED). */
+  private readonly declared: number[] = [];
+  /** Set when EndRun from another client ended this stream's run (issue 14 #7). */
+  private endedBy: SidecarError | undefined;
 
   constructor(
     private readonly ctx: ServerContext,
@@ -89,10 +109,11 @@ export class AttachSession {
       this.notify();
     });
     try {
-      for (let msg = await this.next(); msg; msg = await this.next()) {
+      for (let msg = await this.next(); msg && !this.endedBy; msg = await this.next()) {
         await this.handle(msg);
         if (this.run?.state === 'ended') break;
       }
+      if (this.endedBy) await this.endedElsewhere(this.endedBy);
       if (!this.cancelled) this.call.end();
     } catch (err) {
       this.fail(err);
@@ -101,6 +122,23 @@ export class AttachSession {
       this.ctx.sessions.delete(this);
       this.ctx.metrics.streams.dec();
     }
+  }
+
+  /**
+   * EndRun from another client ended run `runId` (issue 14 #7): if this stream owns it, the stream stops reading, a
+   * snapshot in progress gets a negative ack and the stream ends with FAILED_PRECONDITION — the trainer is told
+   * instead of losing its next snapshot without an ack.
+   */
+  runEnded(runId: string): void {
+    if (this.run?.id !== runId || this.cancelled || this.endedBy) return;
+    this.endedBy = new SidecarError(Code.FAILED_PRECONDITION, `run ended by EndRun from another client; start a new run_id (run ${JSON.stringify(runId.slice(0, 64))} has status ${this.run.status})`);
+    this.notify();
+  }
+
+  private async endedElsewhere(err: SidecarError): Promise<void> {
+    const open = this.open;
+    if (open) await this.reject(open.assembler.snapshotId, new SidecarError(err.code, `snapshot ${open.assembler.snapshotId} was discarded: ${err.message}`, 'snapshot'));
+    this.fail(err);
   }
 
   /** Ends the stream at shutdown with UNAVAILABLE; the trainer reconnects and resumes the run. */
@@ -119,7 +157,7 @@ export class AttachSession {
 
   private async next(): Promise<TrainerMessage__Output | undefined> {
     while (this.queue.length === 0) {
-      if (this.inputDone) return undefined;
+      if (this.inputDone || this.endedBy) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
     const msg = this.queue.shift();
@@ -127,12 +165,23 @@ export class AttachSession {
     return this.cancelled ? undefined : msg;
   }
 
+  /**
+   * Ends the stream with the error's status. An unknown (non-SidecarError) error reaches the client as a generic
+   * INTERNAL with a reference; its detail and stack go to the log under the same reference (issue 14).
+   */
   private fail(err: unknown): void {
+    const e = err instanceof SidecarError ? err : this.internal(err, 'attach stream failed');
     if (this.cancelled) return;
     this.cancelled = true;
-    const e = err instanceof SidecarError ? err : new SidecarError(Code.INTERNAL, `internal error: ${err instanceof Error ? err.message : String(err)}`);
-    if (!(err instanceof SidecarError)) this.ctx.log('error', `attach stream failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     this.call.emit('error', { code: e.code, details: e.message });
+  }
+
+  /** Logs an unexpected error with a new reference and returns the generic INTERNAL that names it. */
+  private internal(err: unknown, what: string, scope: 'stream' | 'snapshot' = 'stream'): SidecarError {
+    const ref = streamErrorRef();
+    const run = this.run ? ` (run ${JSON.stringify(this.run.id.slice(0, 64))})` : '';
+    this.ctx.log('error', `${what}${run} (${ref}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return new SidecarError(Code.INTERNAL, internalErrorDetails(ref), scope);
   }
 
   /**
@@ -272,6 +321,8 @@ export class AttachSession {
 
   private async header(header: SnapshotHeader__Output): Promise<void> {
     const run = this.run!;
+    if (!this.declared.includes(header.snapshot_id)) this.declared.push(header.snapshot_id);
+    if (this.declared.length > REMEMBERED_DECLARED) this.declared.shift();
     if (this.open) {
       const prev = this.open.assembler.snapshotId;
       await this.reject(prev, new SidecarError(Code.ABORTED, `snapshot ${prev} was not closed with SnapshotEnd before snapshot ${header.snapshot_id} began; resend snapshot ${prev}`, 'snapshot'));
@@ -312,9 +363,7 @@ export class AttachSession {
     const open = this.open;
     if (!open || open.assembler.snapshotId !== chunk.snapshot_id) {
       if (this.rejected.includes(chunk.snapshot_id)) return; // rest of an already rejected snapshot
-      const expected = open ? `snapshot ${open.assembler.snapshotId} is open` : 'no snapshot is open';
-      await this.reject(chunk.snapshot_id, new SidecarError(Code.INVALID_ARGUMENT, `chunk for snapshot ${chunk.snapshot_id} arrived but ${expected}; send SnapshotHeader first`, 'snapshot'));
-      return;
+      return this.stray('chunk', chunk.snapshot_id);
     }
     try {
       const accepted = open.assembler.accept(chunk);
@@ -326,7 +375,7 @@ export class AttachSession {
       const work = this.ctx.pool
         .chunk(this.run!.id, { ...chunkWork, data })
         .catch((err: unknown) => {
-          open.failure ??= err instanceof SidecarError ? err : new SidecarError(Code.INTERNAL, String(err), 'snapshot');
+          open.failure ??= err instanceof SidecarError ? err : this.internal(err, `snapshot ${chunk.snapshot_id}: a chunk failed in the compute worker`, 'snapshot');
         });
       open.inflight.push(work);
       if (open.inflight.length >= PIPELINE) await open.inflight.shift();
@@ -340,8 +389,7 @@ export class AttachSession {
     const run = this.run!;
     if (!open || open.assembler.snapshotId !== end.snapshot_id) {
       if (this.rejected.includes(end.snapshot_id)) return;
-      await this.reject(end.snapshot_id, new SidecarError(Code.INVALID_ARGUMENT, `SnapshotEnd for snapshot ${end.snapshot_id} but ${open ? `snapshot ${open.assembler.snapshotId} is open` : 'no snapshot is open'}`, 'snapshot'));
-      return;
+      return this.stray('SnapshotEnd', end.snapshot_id);
     }
     try {
       open.assembler.end(end);
@@ -387,6 +435,8 @@ export class AttachSession {
       await this.send({ ack: { snapshot_id: header.snapshot_id, accepted: true, code: Code.OK, message: '' } });
       await this.record(verdict!, header.snapshot_id, header.step, analysis.diagnostics.prediction);
     } catch (err) {
+      const endedBy = this.endedBy;
+      if (endedBy) return this.reject(end.snapshot_id, new SidecarError(endedBy.code, `snapshot ${end.snapshot_id} was discarded: ${endedBy.message}`, 'snapshot'));
       await this.rejectOrThrow(end.snapshot_id, err);
     }
   }
@@ -429,6 +479,24 @@ export class AttachSession {
     const run = this.run!;
     if (this.open) await this.reject(this.open.assembler.snapshotId, new SidecarError(Code.ABORTED, `run ended while snapshot ${this.open.assembler.snapshotId} was open; it was discarded`, 'snapshot'));
     this.ctx.runs.end(run, status, this.ctx.now());
+  }
+
+  /**
+   * A chunk or SnapshotEnd for a snapshot that is not open (issue 14 #8). An ack must name a snapshot the trainer
+   * opened: one of a snapshot this stream opened and closed (a late message) gets one INVALID_ARGUMENT ack, the
+   * rest of its messages are dropped; an id no SnapshotHeader on this stream opened is never acked (the trainer may
+   * open that id later and must not find a stale ack) — it is a protocol-order fault that ends the stream with
+   * FAILED_PRECONDITION, once and loudly, like a missing RunStart. The run is kept; a reattach resumes it.
+   */
+  private async stray(what: 'chunk' | 'SnapshotEnd', id: number): Promise<void> {
+    const open = this.open ? `snapshot ${this.open.assembler.snapshotId} is open` : 'no snapshot is open';
+    if (!this.declared.includes(id)) {
+      throw new SidecarError(
+        Code.FAILED_PRECONDITION,
+        `${what} for snapshot ${id}, which no SnapshotHeader on this stream opened (${open}); send SnapshotHeader, then the snapshot's chunks, then its SnapshotEnd — reattach with RunStart (same run_id) to resume the run`,
+      );
+    }
+    await this.reject(id, new SidecarError(Code.INVALID_ARGUMENT, `${what} for snapshot ${id} arrived after snapshot ${id} was closed (${open}); send every chunk of a snapshot between its SnapshotHeader and its SnapshotEnd`, 'snapshot'));
   }
 
   /** Snapshot-level faults become a negative ack; anything else ends the stream. */

@@ -227,6 +227,9 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
       const run = ctx.runs.get(req.run_id);
       if (!run) return { run_id: req.run_id, existed: false };
       ctx.runs.end(run, req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status, ctx.now());
+      // The stream that owns the run is told now (issue 14 #7): a negative ack for a snapshot in progress, then
+      // FAILED_PRECONDITION — instead of its next snapshot being dropped without an ack.
+      for (const session of ctx.sessions) if (session instanceof AttachSession) session.runEnded(run.id);
       return { run_id: run.id, existed: true, last_decision: run.decision?.message };
     }, 'write'),
   };

@@ -38,9 +38,10 @@ describe('a client that stops reading and disconnects', () => {
     stream.pause();
     stream.write({ start: start(runId) });
     await waitFor(() => server.server.ctx.runs.get(runId)?.attached === true, 5000, 'run attached');
-    // Each stray chunk (no snapshot open, distinct id) earns a negative ack of ~100 bytes: 4000 of them are far
-    // more than the 64 KiB HTTP/2 window plus the stream buffers.
-    for (let id = 1; id <= 4000; id++) stream.write({ chunk: { snapshot_id: 1_000_000 + id, tensor: 'TENSOR_KIND_JACOBIAN', dtype: 'DTYPE_F32', rows: 4, cols: 1 } });
+    // Each SnapshotHeader without tensors (distinct id) earns a negative INVALID_ARGUMENT ack of ~100 bytes: 4000
+    // of them are far more than the 64 KiB HTTP/2 window plus the stream buffers. (Stray chunks no longer do: an id
+    // no header opened ends the stream, docs/errors.md.)
+    for (let id = 1; id <= 4000; id++) stream.write({ header: { snapshot_id: 1_000_000 + id, step: id, tensors: [] } });
     // The server runs into the full window and stops acking (it is waiting for 'drain').
     let seen = -1;
     await waitFor(() => {

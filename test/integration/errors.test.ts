@@ -65,7 +65,6 @@ describe('snapshot-level faults: negative ack, the stream and the run go on', ()
     { name: 'columns sent twice', code: grpcStatus.ABORTED, msgs: (id) => [header(id), block(id, 0, 25), block(id, 20, 20)], message: /20/ },
     { name: 'bad checksum', code: grpcStatus.DATA_LOSS, msgs: (id) => [header(id), block(id, 0, P, { crc32c: 0xdeadbeef })], message: /deadbeef/i },
     { name: 'rows that do not match the probe set', code: grpcStatus.INVALID_ARGUMENT, msgs: (id) => [{ header: { snapshot_id: id, step: id, tensors: [{ tensor: 'TENSOR_KIND_JACOBIAN', dtype: 'DTYPE_F32', rows: N + 1, cols: P }] } }], message: new RegExp(`${N + 1}`) },
-    { name: 'a chunk for a snapshot that was never opened', code: grpcStatus.INVALID_ARGUMENT, msgs: (id) => [block(id, 0, P)], message: /SnapshotHeader/ },
   ];
 
   it.each(cases)('$name → code $code, then the next snapshot is accepted', async ({ code, msgs, message }) => {
@@ -105,6 +104,15 @@ describe('stream-level faults end the stream with their status; other runs keep 
     const run = new AttachedRun(raw);
     await run.write(header(1));
     await expectStreamStatus(run, grpcStatus.FAILED_PRECONDITION, /RunStart/);
+  });
+
+  it('a chunk for a snapshot that was never opened → FAILED_PRECONDITION, never acked (issue 14 #8)', async () => {
+    const run = client.attach(start('stray-chunk'));
+    await run.accepted;
+    await run.write(block(2, 0, P));
+    await expectStreamStatus(run, grpcStatus.FAILED_PRECONDITION, /no SnapshotHeader on this stream opened/);
+    expect(run.received.some((m) => m.ack?.snapshot_id === 2)).toBe(false);
+    await client.endRun('stray-chunk');
   });
 
   it('N above --max-rows → RESOURCE_EXHAUSTED with both numbers', async () => {
