@@ -18,7 +18,7 @@ const RUNNER = join(REPO, 'clients/python/tests/run.py');
 export const TEST_POLICIES = { policies: { shadow: { enforced: false } } };
 
 /** Optional frameworks that are not installable on the CI machine: their tests may skip (loudly), nothing else may. */
-const OPTIONAL_FRAMEWORK_SKIP = /^(lightning\.pytorch|pytorch_lightning|transformers|keras|jax) is not installed/;
+const OPTIONAL_FRAMEWORK_SKIP = /^(lightning\.pytorch|pytorch_lightning|transformers|keras|jax|ray\.tune|ray) is not installed/;
 
 interface Failure {
   test: string;
@@ -76,9 +76,10 @@ export function runPythonTests(modules: string[], env: Record<string, string> = 
 
 /**
  * The run passed: exit 0, at least `minTests` tests, no failures or errors, and skips only for the optional
- * frameworks (each printed, so a missing framework is visible in the test log).
+ * frameworks (each printed, so a missing framework is visible in the test log) or matching `alsoAllowedSkip` (a
+ * suite's own, e.g. PostgreSQL absent where the suite says so loudly).
  */
-export function expectPassed(run: PythonRun, minTests: number): PythonSummary {
+export function expectPassed(run: PythonRun, minTests: number, alsoAllowedSkip?: RegExp): PythonSummary {
   expect(run.summary, `no summary from the Python run (exit ${run.code}):\n${run.output}`).toBeDefined();
   const s = run.summary!;
   const broken = [...s.failures, ...s.errors].map((f) => `${f.test}\n${f.traceback}`).join('\n');
@@ -87,6 +88,7 @@ export function expectPassed(run: PythonRun, minTests: number): PythonSummary {
   expect(s.ran).toBeGreaterThanOrEqual(minTests);
   for (const skip of s.skipped) {
     console.warn(`SKIPPED (optional framework missing): ${skip.test}: ${skip.reason}`);
+    if (alsoAllowedSkip?.test(skip.reason)) continue;
     expect(skip.reason, `${skip.test} skipped`).toMatch(OPTIONAL_FRAMEWORK_SKIP);
   }
   return s;
