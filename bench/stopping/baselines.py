@@ -7,6 +7,8 @@ Methods:
                    default policy
   logits-only      the first STOP of the logits-only shadow run on the same training (live)
   replay:<column>  the first STOP of the kernel run's recording replayed under a policy column (replay.py)
+  heldout          the first STOP of a live logits-only feed whose evaluation probe is 512 held-out validation
+                   samples (eval_held_out), under the live policy: the held-out mode of issue 11 item 5
   keras-p0         Keras EarlyStopping defaults: monitor val_loss, patience 0, min_delta 0 (stops at the first
                    validation check that does not improve on the best, from the second check on)
   lightning-p3     Lightning EarlyStopping defaults: val_loss, patience 3, min_delta 0 (three non-improving checks)
@@ -36,7 +38,8 @@ def methods(results: list[dict[str, Any]]) -> list[str]:
         for c in r.get("replay", {}):
             if f"replay:{c}" not in cols:
                 cols.append(f"replay:{c}")
-    return ["sidecar", "logits-only"] + cols + [m for m in BASE_METHODS if m not in ("sidecar", "logits-only")]
+    held = ["heldout"] if any("heldout" in r["runs"] for r in results) else []
+    return ["sidecar", "logits-only"] + cols + held + [m for m in BASE_METHODS if m not in ("sidecar", "logits-only")]
 
 
 def grid_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -112,6 +115,8 @@ def stop_steps(result: dict[str, Any], tuned_patience: int) -> dict[str, int | N
         s = budget * f // 100
         out[f"budget-{f}"] = s if s <= last else None
     out["oracle"] = oracle_stop(result)
+    if "heldout" in result["runs"]:
+        out["heldout"] = first_stop(result["runs"]["heldout"]["decisions"])
     for column, rep in result.get("replay", {}).items():
         # The first non-BUDGET STOP of the replayed timeline (replay's stopStep counts the budget's own STOP too).
         out[f"replay:{column}"] = None if rep.get("error") else first_stop(rep["decisions"])

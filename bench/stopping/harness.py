@@ -51,6 +51,7 @@ FASHION_TEST = 5000
 FASHION_TRAIN_EVAL = 2000
 CALIBRATION_LR = 1e-6
 CALIBRATION_PROBE = 32
+HELD_OUT_PROBE = 512
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -423,11 +424,18 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
     monitors: dict[str, SidecarMonitor] = {}
     clients: dict[str, SidecarClient] = {}
     ntks: dict[str, TorchNtk] = {}
-    for kind, mode in (("kernel", "gram"), ("logits", "logits")):
+    # Held-out mode (issue 11 item 5): a third feed, logits only, whose evaluation probe is HELD_OUT_PROBE samples of
+    # the validation split (never trained on, eval_held_out), under the live policy: what a small held-out probe buys.
+    val_x, val_y = splits["val"]
+    held_x, held_y = val_x[:HELD_OUT_PROBE], val_y[:HELD_OUT_PROBE]
+    use_held = use_eval and task.data != "teacher"
+    feeds = [("kernel", "gram"), ("logits", "logits")] + ([("heldout", "logits")] if use_held else [])
+    for kind, mode in feeds:
         ntk = TraceNtk(model, probe_x, probe_targets=probe_t, mode=mode, loss=task.loss, loss_scale=loss_scale,
                        reduction=task.reduction if mode == "gram" else "full")
         ntks[kind] = ntk
         policy = "shadow" if kind == "logits" or live_policy == "default" else f"shadow-{live_policy}"
+        ex_x, ex_y = (held_x, held_y) if kind == "heldout" else (eval_x, eval_y)
         record: dict[str, Any] = {"run_id": f"{task.name}-{kind}", "mode": mode, "policy": policy,
                                   "column": "default" if policy == "shadow" else live_policy, "decisions": [],
                                   "diagnostics": []}
@@ -436,9 +444,9 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
                                      **optimizer_spec(task))
         if features["train_set_size"]:
             extra["train_set_size"] = len(xtr)
-        if use_eval and kind == "kernel":
-            extra.update(eval_samples=len(eval_x), eval_targets=targets_for(task, eval_y).numpy(),
-                         eval_sample_ids_hash=probe_hash(eval_x))
+        if (use_eval and kind == "kernel") or kind == "heldout":
+            extra.update(eval_samples=len(ex_x), eval_targets=targets_for(task, ex_y).numpy(),
+                         eval_sample_ids_hash=probe_hash(ex_x), eval_held_out=kind == "heldout")
         spec = ntk.run_spec(record["run_id"], **extra)
         client = SidecarClient(sidecar.target, spec, max_queued_snapshots=4,
                                on_decision=lambda d, r=record: r["decisions"].append(_decision_record(d)))
@@ -446,15 +454,15 @@ def run_task(task: Task, sidecar: Sidecar, log: Callable[[str], None] = print,
         runs[kind] = record
 
         def snap(step: int, train_loss: float | None = None, _ntk: TorchNtk = ntk, _kind: str = kind,
-                 **kw: Any) -> Any:
+                 _x: torch.Tensor = ex_x, **kw: Any) -> Any:
             s = _ntk.snapshot(step, train_loss, **kw)
-            if use_eval and _kind == "kernel":
+            if (use_eval and _kind == "kernel") or _kind == "heldout":
                 with torch.no_grad():
                     was = model.training
                     model.eval()
-                    logits = model(eval_x)
+                    logits = model(_x)
                     model.train(was)
-                s.tensors.append(TensorData.dense("eval_logits", logits.reshape(len(eval_x), -1).numpy()
+                s.tensors.append(TensorData.dense("eval_logits", logits.reshape(len(_x), -1).numpy()
                                                   .astype(np.float32), "f32"))
             return s
         monitors[kind] = SidecarMonitor(client, snap, snapshot_every=every, scalars_every=SCALARS_EVERY,
