@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every case of issue 5 side by side with its reference, in ONE table with the issue's targets.
  *
- *   npm run bench [-- --quick] [--only gram,eigh,topk,ingest,latency,rss] [--repeats R] [--backend auto]
+ *   npm run bench [-- --quick] [--only gram,eigh,topk,ingest,latency,rss,scale] [--repeats R] [--backend auto]
  *                 [--numpy-threads T] [--p-max 1e8]
  *
  * Each case runs as its own child process (bench/<case>.bench.ts; a fresh heap per case, so the 512 MiB top-k
@@ -15,7 +15,8 @@
  * on a shared machine multi-threaded OpenBLAS can lose badly to other load, and our solvers are single-threaded.
  *
  * --quick (about 15 minutes on a busy 2-core machine): Gram without N = 1024 × 65536, eigh at N = 1024 and 2048 on
- * the NTK-like matrix only, top-k at N = 2048 only, ingest of N = 256 once, RSS against P up to 1e7. The full run
+ * the NTK-like matrix only, top-k at N = 2048 only, ingest of N = 256 once, RSS against P up to 1e7, 100 runs at
+ * N = 256 for one minute (scale.bench.ts; three minutes in the full run). The full run
  * adds those, and P = 1e8 (3.2 GB streamed; --p-max sets the largest P in either mode).
  * Results are also written to .bench-out/bench-results.json and .bench-out/bench-table.md.
  */
@@ -27,7 +28,7 @@ import { BENCH_JSON_PREFIX, formatTable, targetMet, type BenchReport, type Bench
 import { REPO_ROOT, buildSidecar } from './support/sidecarProcess.js';
 import { sig } from './support/stats.js';
 
-const CASES = ['gram', 'eigh', 'topk', 'ingest', 'latency', 'rss'] as const;
+const CASES = ['gram', 'eigh', 'topk', 'ingest', 'latency', 'rss', 'scale'] as const;
 type Case = (typeof CASES)[number];
 
 interface Args {
@@ -96,6 +97,10 @@ function plan(args: Args): Step[] {
         break;
       case 'latency':
         add('latency', [...r, ...be]);
+        break;
+      case 'scale':
+        // 100 concurrent runs at N = 256: one minute in --quick, three minutes in the full run.
+        add('scale', ['--runs', '100', '--seconds', args.quick ? '60' : '180', ...be]);
         break;
       case 'rss': {
         const pMax = args.pMax ?? (args.quick ? 1e7 : 1e8);
@@ -244,7 +249,7 @@ async function main(): Promise<void> {
   console.log(describeMachine(machine));
   console.log(`mode: ${args.quick ? 'quick' : 'full'}; repeats ${args.repeats}; sidecar --backend ${args.backend}; numpy threads ${args.numpyThreads ?? 'OpenBLAS default and 1, the faster counts'}\n`);
   const env = { ...process.env };
-  if (args.only.some((c) => c === 'ingest' || c === 'latency' || c === 'rss')) {
+  if (args.only.some((c) => c === 'ingest' || c === 'latency' || c === 'rss' || c === 'scale')) {
     console.log('building the sidecar from src/ into .bench-out/sidecar …');
     env.NTK_BENCH_SIDECAR = buildSidecar();
   }
