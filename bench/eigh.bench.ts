@@ -1,6 +1,7 @@
 /**
- * Exact symmetric eigensolver speed: eighSymmetric (values only, and with vectors) next to numpy's
- * eigvalsh / eigh (LAPACK via OpenBLAS) on the SAME seeded matrix, run side by side on this machine
+ * Exact symmetric eigensolver speed: eighSymmetric (values only, with vectors, and all values with the top 64
+ * vectors) next to numpy's eigvalsh / eigh and scipy's eigh(subset_by_index, driver='evr') for the top 64
+ * (LAPACK via OpenBLAS) on the SAME seeded matrix, run side by side on this machine
  * (docs/design.md §6). The matrix is written once to a temporary raw float64 file that numpy reads back.
  *
  *   npx tsx bench/eigh.bench.ts [--sizes 512,1024,2048] [--repeats R] [--kinds gaussian,ntk] [--ml-matrix]
@@ -91,9 +92,12 @@ const NUMPY = `
 import json, os, statistics, sys, time
 import numpy as np
 path, n, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+TOPK = int(sys.argv[4])
 a = np.fromfile(path, dtype='<f8').reshape(n, n)
 out = {"numpy": np.__version__, "cpus": os.cpu_count()}
-for name, f in (("eigvalsh", np.linalg.eigvalsh), ("eigh", np.linalg.eigh)):
+import scipy.linalg as sl
+top = lambda x: sl.eigh(x, subset_by_index=[n - TOPK, n - 1], driver="evr")
+for name, f in (("eigvalsh", np.linalg.eigvalsh), ("eigh", np.linalg.eigh), ("eigh_top", top)):
     f(a)  # warm-up
     times = []
     for _ in range(repeats):
@@ -112,6 +116,8 @@ interface NumpyResult {
   cpus: number;
   eigvalsh: number;
   eigh: number;
+  /** scipy.linalg.eigh(subset_by_index = top TOP_VECTORS, driver='evr'): all-values-free LAPACK dsyevr. */
+  eigh_top: number;
   lambda_max: number;
   lambda_min: number;
 }
@@ -122,18 +128,21 @@ function runNumpy(file: string, n: number, repeats: number, threads: number | un
     env.OPENBLAS_NUM_THREADS = String(threads);
     env.OMP_NUM_THREADS = String(threads);
   }
-  const res = spawnSync('python3', ['-c', NUMPY, file, String(n), String(repeats)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
+  const res = spawnSync('python3', ['-c', NUMPY, file, String(n), String(repeats), String(TOP_VECTORS)], { encoding: 'utf8', maxBuffer: 1 << 20, env });
   if (res.error) return `python3 not runnable: ${res.error.message}`;
   if (res.status !== 0) return `python3 failed: ${res.stderr.trim().split('\n').pop()}`;
   return JSON.parse(res.stdout) as NumpyResult;
 }
 
-function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number): { median: number; values: Float64Array } {
-  let values = eighSymmetric(a, n, { vectors }).values; // warm-up
+/** The top-k mode: eigenvalues plus the top TOP_VECTORS eigenvectors (the sidecar's default topK). */
+const TOP_VECTORS = 64;
+
+function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number, vectorCount?: number): { median: number; values: Float64Array } {
+  let values = eighSymmetric(a, n, { vectors, vectorCount }).values; // warm-up
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t = performance.now();
-    values = eighSymmetric(a, n, { vectors }).values;
+    values = eighSymmetric(a, n, { vectors, vectorCount }).values;
     times.push((performance.now() - t) / 1000);
   }
   return { median: median(times), values };
@@ -155,18 +164,19 @@ function main(): void {
         const file = path.join(dir, `${kind}-${n}.f64`);
         writeFileSync(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         const np = runNumpy(file, n, args.repeats, args.numpyThreads);
-        for (const vectors of [false, true]) {
-          const ours = timeOurs(a, n, vectors, args.repeats);
-          const ref = typeof np === 'string' ? NaN : vectors ? np.eigh : np.eigvalsh;
+        for (const mode of ['values', 'vectors', 'top64'] as const) {
+          const vectors = mode !== 'values';
+          const ours = timeOurs(a, n, vectors, args.repeats, mode === 'top64' ? TOP_VECTORS : undefined);
+          const ref = typeof np === 'string' ? NaN : mode === 'top64' ? np.eigh_top : vectors ? np.eigh : np.eigvalsh;
           // Agreement check on the extreme eigenvalues (ours descending, numpy ascending).
           const scale = typeof np === 'string' ? NaN : Math.max(Math.abs(np.lambda_max), Math.abs(np.lambda_min));
           const dev =
             typeof np === 'string'
               ? NaN
               : Math.max(Math.abs(ours.values[0] - np.lambda_max), Math.abs(ours.values[n - 1] - np.lambda_min)) / scale;
-          results.push({ n, kind, mode: vectors ? 'vectors' : 'values', ours: ours.median, numpy: ref, dev });
+          results.push({ n, kind, mode, ours: ours.median, numpy: ref, dev });
           console.log(
-            `${String(n).padEnd(6)}${kind.padEnd(10)}${(vectors ? 'vectors' : 'values').padEnd(9)}` +
+            `${String(n).padEnd(6)}${kind.padEnd(10)}${mode.padEnd(9)}` +
               `${ours.median.toFixed(3).padStart(8)}   ${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ` +
               `${Number.isNaN(ref) ? '  n/a' : (ours.median / ref).toFixed(1).padStart(5)}×   ${dev.toExponential(1)}`,
           );
