@@ -12,7 +12,7 @@ import { escapeXml, extent, fmt, linearScale, linearTicks, logScale, logTicks, p
 
 export const CHART_WIDTH = 640;
 export const CHART_HEIGHT = 280;
-const MARGIN = { left: 64, right: 16, top: 30, bottom: 42 };
+const MARGIN = { left: 64, right: 16, top: 44, bottom: 42 };
 /** At most this many points of one series are drawn (log-spaced for spectra, evenly strided for curves). */
 export const MAX_DRAWN_POINTS = 400;
 
@@ -72,7 +72,7 @@ function openSvg(id: string, title: string, width: number, height: number, extra
     `<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="${escapeXml(id)}" width="${width}" height="${height}" ` +
     `viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(title)}" font-family="sans-serif" font-size="11"${extra}>` +
     `<title>${escapeXml(title)}</title><rect width="${width}" height="${height}" fill="#fff"/>` +
-    `<text x="${MARGIN.left}" y="18" font-size="13" font-weight="bold" fill="#222">${escapeXml(title)}</text>`
+    `<text x="8" y="16" font-size="13" font-weight="bold" fill="#222">${escapeXml(title)}</text>`
   );
 }
 
@@ -132,6 +132,12 @@ function axes(x: Scale, y: Scale, spec: PlotSpec, width: number, height: number)
   return out.join('');
 }
 
+/** A marker's label right of its line, or left of it when it would run past the right edge `right`. */
+function markerLabel(X: number, Y: number, right: number, label: string, color: string): string {
+  const flip = X + 3 + label.length * 6.5 > right;
+  return `<text x="${px(flip ? X - 3 : X + 3)}" y="${px(Y)}" text-anchor="${flip ? 'end' : 'start'}" fill="${color}" font-weight="bold">${escapeXml(label)}</text>`;
+}
+
 /** One chart: axes, series, markers and a legend, as a standalone SVG document. */
 export function plotChart(spec: PlotSpec): string {
   const width = spec.width ?? CHART_WIDTH;
@@ -183,7 +189,7 @@ export function plotChart(spec: PlotSpec): string {
     const X = px(x(v.x));
     parts.push(
       `<g class="${escapeXml(v.cls)}" data-step="${v.x}"><line x1="${X}" x2="${X}" y1="${px(y0)}" y2="${px(y1)}" stroke="${v.color}" stroke-width="1.5" stroke-dasharray="4 2"/>` +
-        `<text x="${px(x(v.x) + 3)}" y="${px(y1 + 11)}" fill="${v.color}" font-weight="bold">${escapeXml(v.label)}</text></g>`,
+        `${markerLabel(x(v.x), y1 + 11, x1, v.label, v.color)}</g>`,
     );
   }
   // Legend, right-aligned along the top.
@@ -196,8 +202,8 @@ export function plotChart(spec: PlotSpec): string {
     lx -= w;
     const color = s.color ?? COLORS[i % COLORS.length];
     legend.push(
-      `<line x1="${px(lx)}" x2="${px(lx + 12)}" y1="14" y2="14" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>` +
-        `<text x="${px(lx + 15)}" y="18" fill="#333">${escapeXml(label)}</text>`,
+      `<line x1="${px(lx)}" x2="${px(lx + 12)}" y1="30" y2="30" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="4 2"' : ''}/>` +
+        `<text x="${px(lx + 15)}" y="34" fill="#333">${escapeXml(label)}</text>`,
     );
   }
   parts.push(`<g class="legend">${legend.join('')}</g></svg>`);
@@ -405,7 +411,7 @@ export function timelineChart(all: readonly TimelineDecision[], opts: { width?: 
     const X = px(x(stop.step));
     parts.push(
       `<g class="stop-marker" data-step="${stop.step}"><line x1="${X}" x2="${X}" y1="${MARGIN.top}" y2="${y0}" stroke="${STOP_COLOR}" stroke-width="1.5" stroke-dasharray="4 2"/>` +
-        `<text x="${px(x(stop.step) + 3)}" y="${MARGIN.top - 3}" fill="${STOP_COLOR}" font-weight="bold">${stop.enforced ? 'STOP' : 'would STOP'} @ ${escapeXml(fmt(stop.step))}</text></g>`,
+        `${markerLabel(x(stop.step), MARGIN.top - 4, width - MARGIN.right, `${stop.enforced ? 'STOP' : 'would STOP'} @ ${fmt(stop.step)}`, STOP_COLOR)}</g>`,
     );
   }
   parts.push('</svg>');

@@ -12,8 +12,8 @@ function f64Bytes(values: ArrayLike<number>): Uint8Array {
   return new Uint8Array(Float64Array.from(values).buffer);
 }
 
-/** Streams the lazy linear model until its STOP (or `maxSteps`) and returns the STOP step. */
-export async function streamStoppingRun(client: NtkSidecarClient, runId: string, opts: { policy?: string; finish?: boolean } = {}): Promise<number> {
+/** Streams the lazy linear model until its STOP and returns the STOP step; `afterFirstSnapshot` runs once the run has a page. */
+export async function streamStoppingRun(client: NtkSidecarClient, runId: string, opts: { policy?: string; finish?: boolean; afterFirstSnapshot?: () => Promise<void> } = {}): Promise<number> {
   const J = Float64Array.from([10, 0, 0, 0, Math.sqrt(10), 0, 0, 0, Math.sqrt(0.1)]);
   const lambda = [100, 10, 0.1];
   const cL = 1 / 6;
@@ -46,6 +46,7 @@ export async function streamStoppingRun(client: NtkSidecarClient, runId: string,
       });
       expect(res.ack.accepted, res.ack.message).toBe(true);
       if (res.decision?.action === 'ACTION_STOP') stopStep = step;
+      if (id === 1) await opts.afterFirstSnapshot?.();
     } else {
       await run.sendScalars({ step, train_loss: loss, learning_rate: eta });
     }
