@@ -21,16 +21,21 @@ let client: NtkSidecarClient;
 let base: string;
 let dir: string;
 let stopStep: number;
+let shadowStop: number;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ntk-ui-'));
-  server = await startTestServer((c) => {
-    c.recordDir = dir;
-  });
+  server = await startTestServer(
+    (c) => {
+      c.recordDir = dir;
+    },
+    { policyDocument: { policies: { shadow: { enforced: false } } } },
+  );
   base = server.server.metricsUrl!;
   client = new NtkSidecarClient(server.grpcTarget);
   stopStep = await streamStoppingRun(client, 'lazy-linear');
   await streamPowerLawRun(client, EVIL, { finish: true });
+  shadowStop = await streamStoppingRun(client, 'shadowed', { policy: 'shadow', finish: false });
 });
 afterAll(async () => {
   client?.close();
@@ -63,7 +68,7 @@ describe('run pages on the metrics port', () => {
     expect(html.match(/<script>/g)).toHaveLength(1); // only the page's refresh script
     expect(html).toContain(`href="/runs/${encodeURIComponent(EVIL)}"`);
     const fragment = await (await fetch(`${base}/?fragment=1`)).text();
-    expect(fragment).toMatch(/^<p>2 run\(s\)/);
+    expect(fragment).toMatch(/^<p>3 run\(s\)/);
   });
 
   it('shows a run with its charts and the STOP', async () => {
@@ -77,6 +82,15 @@ describe('run pages on the metrics port', () => {
     expect(evil.match(/class="pt eigen kernel-full"/g)).toHaveLength(POWER_LAW.length);
     expect(evil).toMatch(/class="line fit kernel-full"/);
     expect(evil).toContain('s = 1.5');
+  });
+
+  it('shows shadow-mode savings and the would-be STOP', async () => {
+    const html = await (await fetch(`${base}/runs/shadowed?fragment=1`)).text();
+    expect(html).not.toContain('<html');
+    expect(html).toContain(`<span id="shadow">would have stopped at step ${shadowStop}: 0 steps`);
+    expect(html).toMatch(new RegExp(`<g class="stop-marker" data-step="${shadowStop}">.*?would STOP @ ${shadowStop}<`));
+    const report = await client.getRun('shadowed');
+    expect(report.would_stop_step).toBe(shadowStop);
   });
 
   it('answers unknown runs and bad paths', async () => {
