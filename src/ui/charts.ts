@@ -107,7 +107,7 @@ export function plotScales(spec: PlotSpec): { x: Scale; y: Scale } | undefined {
   };
 }
 
-function axes(x: Scale, y: Scale, spec: PlotSpec, width: number, height: number): string {
+function axes(x: Scale, y: Scale, spec: PlotSpec, height: number): string {
   const out: string[] = [];
   const [x0, x1] = x.range;
   const [y0, y1] = y.range;
@@ -128,7 +128,6 @@ function axes(x: Scale, y: Scale, spec: PlotSpec, width: number, height: number)
   out.push(
     `<text x="14" y="${px((y0 + y1) / 2)}" text-anchor="middle" fill="#333" transform="rotate(-90 14 ${px((y0 + y1) / 2)})">${escapeXml(spec.yLabel)}${y.log ? ' (log)' : ''}</text>`,
   );
-  void width;
   return out.join('');
 }
 
@@ -153,7 +152,7 @@ export function plotChart(spec: PlotSpec): string {
     return parts.join('');
   }
   const { x, y } = scales;
-  parts.push(axes(x, y, spec, width, height));
+  parts.push(axes(x, y, spec, height));
   const [x0, x1] = x.range;
   const [y0, y1] = y.range;
   spec.series.forEach((s, i) => {

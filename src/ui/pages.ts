@@ -51,7 +51,7 @@ export const REFRESH_SCRIPT = `(function(){var live=document.getElementById('liv
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:1.2em 2em;color:#222}h1{font-size:1.4em}h2{font-size:1.1em;margin-top:1.4em}
 table{border-collapse:collapse;font-size:.9em}th,td{border-bottom:1px solid #ddd;padding:.25em .6em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}.STOP,.ACTION_STOP{color:#d62728;font-weight:bold}.ACTION_CONTINUE{color:#2ca02c}.muted{color:#777}
+th{background:#f4f4f4}.STOP,.ACTION_STOP{color:#d62728;font-weight:bold}.ACTION_CONTINUE{color:#2ca02c}.muted{color:#777}td>.muted:only-child{white-space:nowrap}
 .charts{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}.chart{border:1px solid #ddd;max-width:100%;height:auto}code{font-size:.95em}`;
 
 function page(title: string, body: string): string {
