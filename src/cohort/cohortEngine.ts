@@ -26,6 +26,7 @@ import {
   type RungValue,
 } from '../policy/cohort.js';
 import type { CohortStore, LatchedStop } from './cohortStore.js';
+import { CohortStats, registerCohortStats } from './cohortMetrics.js';
 
 export interface CohortEngineOptions {
   config: CohortConfig;
@@ -60,6 +61,9 @@ export class CohortEngine {
   private downSince: number | undefined;
   private lastError = '';
   private readonly unsubscribe: () => void;
+  /** Per-cohort numbers for /metrics (rung medians, runs stopped by rule). */
+  readonly stats = new CohortStats();
+  private readonly unregister: () => void;
 
   constructor(opts: CohortEngineOptions) {
     this.config = opts.config;
@@ -69,6 +73,7 @@ export class CohortEngine {
     this.log = opts.log ?? (() => undefined);
     // STOPs latched anywhere (other sidecars included) are known here without asking the store again.
     this.unsubscribe = this.store.subscribe((stop) => this.latched.set(runKey(stop.cohort, stop.runId), stop));
+    this.unregister = registerCohortStats(this.stats);
   }
 
   /** The STOP latched for a run, if this sidecar knows of one (own latches and notifications). */
@@ -125,11 +130,12 @@ export class CohortEngine {
         if (!ruleAppliesAt(rule, rung.rung)) continue;
         const stats = [];
         for (const query of statsQueriesFor(this.config, rule, rung)) stats.push(await this.store.rungStats(query));
+        if ((rule.rule === 'median' || rule.rule === 'kess') && stats[0]?.quantile !== undefined) this.stats.median(obs.cohort, rung.rung, stats[0].quantile, stats[0].peers);
         const outcome = evaluateRungRule(this.config, rule, i, rung, stats[0], stats[1]);
         if (outcome.kind === 'stop') {
           const stop = await this.store.latchStop({ cohort: obs.cohort, runId: obs.runId, ruleIndex: i, rule: rule.rule, detail: outcome.verdict.detail, evidence: outcome.verdict.evidence, step: rung.step });
           state.pending.length = 0;
-          return this.latch(stop, state);
+          return this.latch(stop, state, i);
         }
         notes.push(outcome.note);
       }
@@ -142,14 +148,16 @@ export class CohortEngine {
       const outcome = evaluateBudgetRule(this.config, rule, i, obs, await this.store.budgetStanding(obs.cohort, obs.runId, lowerIsBetter));
       if (outcome.kind === 'stop') {
         const stop = await this.store.latchStop({ cohort: obs.cohort, runId: obs.runId, ruleIndex: i, rule: rule.rule, detail: outcome.verdict.detail, evidence: outcome.verdict.evidence, step: obs.step });
-        return this.latch(stop, state);
+        return this.latch(stop, state, i);
       }
       notes.push(outcome.note);
     }
     return { notes };
   }
 
-  private latch(stop: LatchedStop, state: RunState): CohortDecision {
+  /** `mine`: the index of the rule this sidecar latched with (counted in the stats when its latch is the one that holds). */
+  private latch(stop: LatchedStop, state: RunState, mine?: number): CohortDecision {
+    if (mine !== undefined && stop.ruleIndex === mine) this.stats.stopped(stop.cohort, stop.runId, stop.rule);
     this.latched.set(runKey(stop.cohort, stop.runId), stop);
     state.pending.length = 0;
     return { stop: verdictOfLatch(stop), notes: [] };
@@ -177,6 +185,7 @@ export class CohortEngine {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.unregister();
     await this.store.close();
   }
 }

@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { DetectorFlags } from '../analysis/detectors.js';
+import { openCohortStats } from '../cohort/cohortMetrics.js';
 
 /** What a scrape needs from one run. The server adapts its run state to this. */
 export interface RunMetricsView {
@@ -196,6 +197,53 @@ export function createSidecarMetrics(opts: { version: string; runs: () => Iterab
   perRun('shadow_would_stop_step', 'Shadow mode: step at which STOP latched without being enforced.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.wouldStopStep));
   perRun('shadow_compute_saved', 'Shadow mode: compute spent since the would-stop step (what stopping would have saved).', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.computeAfter));
   perRun('shadow_steps_saved', 'Shadow mode: steps trained since the would-stop step.', RUN, (g, run) => run.shadow && g.set(run.labels, run.shadow.stepsAfter));
+
+  // Cohort rules (docs/cohorts.md): per cohort, from the cohort engines' stats and the run table; labels cohort, rule.
+  new Gauge({
+    name: `${p}cohort_rung_median`,
+    help: 'Cohort rules: the median of the peers\' objective at the highest rung judged by a median or kess rule.',
+    labelNames: ['cohort'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const stats of openCohortStats()) for (const m of stats.medians()) this.set({ cohort: m.cohort }, m.value);
+    },
+  });
+  new Gauge({
+    name: `${p}cohort_rung`,
+    help: 'Cohort rules: the rung (step or compute) of ntk_sidecar_cohort_rung_median.',
+    labelNames: ['cohort'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const stats of openCohortStats()) for (const m of stats.medians()) this.set({ cohort: m.cohort }, m.rung);
+    },
+  });
+  new Gauge({
+    name: `${p}cohort_stopped_runs`,
+    help: 'Cohort rules: runs this sidecar stopped (enforced or shadow) by each cohort rule.',
+    labelNames: ['cohort', 'rule'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const stats of openCohortStats()) for (const s of stats.stops()) this.inc({ cohort: s.cohort, rule: s.rule }, s.runs);
+    },
+  });
+  new Gauge({
+    name: `${p}cohort_shadow_compute_saved`,
+    help: 'Cohort rules in shadow mode: compute spent after the would-stop step by runs a cohort rule would have stopped, per cohort and rule.',
+    labelNames: ['cohort', 'rule'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const run of opts.runs()) {
+        if (!run.shadow || run.decisionReason !== 'REASON_COHORT') continue;
+        let rule: string | undefined;
+        for (const stats of openCohortStats()) rule ??= stats.ruleOfStop(run.labels.cohort, run.labels.run_id);
+        this.inc({ cohort: run.labels.cohort, rule: rule ?? 'unknown' }, run.shadow.computeAfter);
+      }
+    },
+  });
 
   new Gauge({
     name: `${p}runs`,
