@@ -567,6 +567,36 @@ export function fleetDashboard(): Json {
     overrides: [rightAxis('B')],
   });
 
+  // Cohort rules (docs/cohorts.md): present when a policy file has a cohort: section. Each sidecar exports the runs
+  // it decided (several share PostgreSQL): the series are per sidecar and rule, the totals summed per cohort.
+  const COHORT = `${SIDECAR}, cohort=~"$cohort"`;
+  l.row('Cohorts');
+  l.panel({
+    title: 'Cohort rung medians',
+    description: "The peers' median of the cohort objective at the highest rung judged by a median or kess rule (ntk_sidecar_cohort_rung_median); the rung itself on the right axis.",
+    targets: [
+      { expr: `ntk_sidecar_cohort_rung_median{${COHORT}}`, legend: '{{cohort}} median ({{pod}})' },
+      { expr: `ntk_sidecar_cohort_rung{${COHORT}}`, legend: '{{cohort}} rung ({{pod}})' },
+    ],
+    overrides: [rightAxis('B')],
+  });
+  l.panel({
+    title: 'Runs stopped by cohort rules',
+    description: 'Runs stopped (enforced, or would-stop in shadow mode) by each cohort rule: median, asha, spectral, kess, budget. Per sidecar and rule; the total per cohort summed over sidecars.',
+    targets: [
+      { expr: `ntk_sidecar_cohort_stopped_runs{${COHORT}}`, legend: '{{cohort}} {{rule}} ({{pod}})' },
+      { expr: `sum by (cohort) (ntk_sidecar_cohort_stopped_runs{${COHORT}})`, legend: '{{cohort}} total' },
+    ],
+  });
+  l.panel({
+    title: 'Compute saved by cohort rules (shadow)',
+    description: 'Shadow mode: compute_spent after the would-stop step by runs a cohort rule would have stopped, per rule; the total per cohort summed over sidecars.',
+    targets: [
+      { expr: `ntk_sidecar_cohort_shadow_compute_saved{${COHORT}}`, legend: '{{cohort}} {{rule}} ({{pod}})' },
+      { expr: `sum by (cohort) (ntk_sidecar_cohort_shadow_compute_saved{${COHORT}})`, legend: '{{cohort}} total' },
+    ],
+  });
+
   l.row('Ingest');
   l.panel({
     title: 'Snapshots per second',
@@ -652,7 +682,7 @@ export function fleetDashboard(): Json {
   return dashboard(
     'ntk-sidecar-fleet',
     'ntk-sidecar / Fleet',
-    'All sidecars and runs: states, decisions and shadow savings, ingest, analysis latency, backends, health.',
+    'All sidecars and runs: states, decisions and shadow savings, cohort rules, ingest, analysis latency, backends, health.',
     l.panels,
   );
 }
