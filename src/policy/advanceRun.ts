@@ -6,7 +6,8 @@
 import { initialDetectorState, updateDetectors, updateLossDetectors, type DetectorFlags, type DetectorState, type LossPoint } from '../analysis/detectors.js';
 import type { AnalysisContext } from '../analysis/analyzeKernelSnapshot.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
-import { decide, type Verdict } from './decide.js';
+import { decide } from './decide.js';
+import type { Verdict } from './verdict.js';
 import type { GeneralizationPoint } from './generalizationRule.js';
 import type { Policy } from './policy.js';
 

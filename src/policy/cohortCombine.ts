@@ -6,7 +6,7 @@
  * A STOP latched earlier is returned unchanged whatever the order (a STOP never changes its reason). When the cohort
  * rules abstain (e.g. the store is unreachable), the per-run verdict goes on and its detail says why.
  */
-import type { Verdict } from './decide.js';
+import type { Verdict } from './verdict.js';
 import type { CohortDecision, CohortObservation, CohortOrder } from './cohort.js';
 import type { RunState } from './advanceRun.js';
 import type { Policy } from './policy.js';

@@ -6,20 +6,10 @@
 import type { DetectorFlags, LossPoint } from '../analysis/detectors.js';
 import type { ObservedKess } from '../analysis/observedKess.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
-import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
+import type { Action, Verdict } from './verdict.js';
 import type { Policy } from './policy.js';
 import { evaluateStopping, stopVotesOf } from './stopping.js';
 import { evaluateGeneralizationStopping, type GeneralizationPoint } from './generalizationRule.js';
-
-export type Action = 'ACTION_CONTINUE' | 'ACTION_STOP';
-
-export interface Verdict {
-  action: Action;
-  reason: Reason;
-  detail: string;
-  /** The numbers the verdict used; every STOP carries would_stop_step (exported in shadow mode too). */
-  evidence: Record<string, number>;
-}
 
 /** What the A14 chain reads at a snapshot (docs/science.md A13/A14). */
 export interface StoppingAnalysis {

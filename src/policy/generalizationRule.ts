@@ -8,7 +8,7 @@ import { extrapolateLearningCurve, LEARNING_CURVE_MIN_POINTS, type CurvePoint } 
 import type { DetectorFlags } from '../analysis/detectors.js';
 import type { GeneralizationReportFields } from '../analysis/generalization.js';
 import { mulberry32, type Rng } from '../random.js';
-import type { Verdict } from './decide.js';
+import type { Verdict } from './verdict.js';
 import { stabilityGuard, type StoppingConfig } from './stopping.js';
 
 /** The estimates the rule can read, declared once: evidence.estimate is an index into this list. */

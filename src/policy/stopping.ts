@@ -18,7 +18,7 @@
 import { observedKess, type ObservedKess } from '../analysis/observedKess.js';
 import { DEFAULT_DETECTOR_CONFIG, type DetectorConfig, type DetectorFlags, type LossPoint } from '../analysis/detectors.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
-import type { Verdict } from './decide.js';
+import type { Verdict } from './verdict.js';
 
 export interface StoppingConfig extends DetectorConfig {
   /** ρ of K2 (A12); passed to the observed-curve estimator. */

@@ -7,7 +7,7 @@ import { analyzeKernelSnapshot, kernelSourceOf } from '../analysis/analyzeKernel
 import type { AnalysisHistory } from '../analysis/analyzeSnapshot.js';
 import { kernelEpsilon } from '../kernel/sourceEpsilon.js';
 import { advanceRun, initialRunState, snapshotContext, type RunState } from '../policy/advanceRun.js';
-import type { Verdict } from '../policy/decide.js';
+import type { Verdict } from '../policy/verdict.js';
 import type { Policy } from '../policy/policy.js';
 import { decodeEvalTargets, decodeTargets, runLimitsOf, runSetupFrom } from '../server/runSetup.js';
 import type { Recording } from './recording.js';

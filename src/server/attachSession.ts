@@ -7,7 +7,7 @@
  */
 import { Code, SidecarError, codeName } from '../errors.js';
 import { KERNEL_TENSOR_KINDS, SnapshotAssembler } from '../ingest/snapshotAssembler.js';
-import type { Verdict } from '../policy/decide.js';
+import type { Verdict } from '../policy/verdict.js';
 import { advanceRun, initialRunState, snapshotContext, type RunState } from '../policy/advanceRun.js';
 import { applyCohortDecision, cohortObservationOf } from '../policy/cohortCombine.js';
 import type { PredictionDiagnostics, SnapshotDiagnostics } from '../analysis/types.js';

@@ -3,7 +3,7 @@ import type { Decision } from '../gen/ntksidecar/v1/Decision.js';
 import type { RunReport } from '../gen/ntksidecar/v1/RunReport.js';
 import type { RunSummary } from '../gen/ntksidecar/v1/RunSummary.js';
 import type { SpectrumReport } from '../gen/ntksidecar/v1/SpectrumReport.js';
-import type { Verdict } from '../policy/decide.js';
+import type { Verdict } from '../policy/verdict.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import { MAX_EIGEN_RANK } from '../metrics/sidecarMetrics.js';
 import { shadowSavings, type Run } from './runTable.js';

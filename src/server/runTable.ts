@@ -11,7 +11,7 @@ import type { Reason__Output as Reason } from '../gen/ntksidecar/v1/Reason.js';
 import { selectPolicy, type Policy, type PolicySet } from '../policy/policy.js';
 import { decodeEvalTargets, decodeTargets, runLimitsOf, runSetupFrom } from './runSetup.js';
 import type { RunStore } from '../store/runStore.js';
-import type { Verdict } from '../policy/decide.js';
+import type { Verdict } from '../policy/verdict.js';
 import type { KernelSpectrum } from '../worker/protocol.js';
 import type { RunMetricsView } from '../metrics/sidecarMetrics.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';

@@ -16,7 +16,7 @@ import {
 } from '../../src/policy/cohort.js';
 import { combineWithCohort } from '../../src/policy/cohortCombine.js';
 import { PolicyError, policySetFrom } from '../../src/policy/policy.js';
-import type { Verdict } from '../../src/policy/decide.js';
+import type { Verdict } from '../../src/policy/verdict.js';
 import { CohortEngine } from '../../src/cohort/cohortEngine.js';
 import { MemoryCohortStore } from '../../src/cohort/memoryCohortStore.js';
 

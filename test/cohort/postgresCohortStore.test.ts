@@ -8,7 +8,7 @@ import pg from 'pg';
 import { mulberry32 } from '../../src/random.js';
 import { parseCohortConfig, type CohortObservation } from '../../src/policy/cohort.js';
 import { combineWithCohort } from '../../src/policy/cohortCombine.js';
-import type { Verdict } from '../../src/policy/decide.js';
+import type { Verdict } from '../../src/policy/verdict.js';
 import { CohortEngine } from '../../src/cohort/cohortEngine.js';
 import type { CohortStore, LatchedStop } from '../../src/cohort/cohortStore.js';
 import { MemoryCohortStore } from '../../src/cohort/memoryCohortStore.js';
