@@ -387,6 +387,12 @@ export function runDashboard(): Json {
     mappings: [{ type: 'value', options: { '0': { text: 'observed curve', color: 'yellow', index: 0 }, '1': { text: 'kernel model', color: 'green', index: 1 } } }],
   });
 
+  l.panel({
+    title: 'Generalisation estimates',
+    description: 'Validation-free estimates (docs/generalization.md G1–G4): kernel leave-one-out accuracy/error, GCV, the evaluation probe\'s accuracy and prediction changes; rule `generalization` stops when their predicted gain is below 0.5 points (G5).',
+    targets: [{ expr: `ntk_sidecar_generalization_estimate{${RUN}, estimate=~"loo_accuracy|eval_accuracy|loo_error|gcv_error|eval_changed"}`, legend: '{{run_id}} {{estimate}}' }],
+  });
+
   l.row('Regime and detectors');
   l.panel({
     title: 'Regime',
