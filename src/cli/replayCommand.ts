@@ -14,7 +14,8 @@ import { runPicture } from '../ui/pictures.js';
 
 const HELP = `Usage: ntk-sidecar replay RECORDING [flags]
 
-Replays a run recorded by \`ntk-sidecar serve --record-dir DIR\` (DIR/<run>.ntkrec.jsonl.gz) through a policy and
+Replays a run recorded by \`ntk-sidecar serve --record-dir DIR\` (DIR/<run>.ntkrec.jsonl.gz) or by the Python client
+(\`record_dir=\`: <run>.client.ntkrec.jsonl.gz) through a policy and
 prints every decision and where the run would have stopped.
 
   --policy FILE        policy file (YAML or JSON, as for serve); default: the policy the recording sidecar used

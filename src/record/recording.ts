@@ -151,7 +151,7 @@ export function decodeRecording(text: string, where: string): Recording {
   };
   const header = parse(lines[0], 0);
   if (header.type !== 'header' || header.format !== RECORDING_FORMAT) {
-    throw new RecordingError(`${where}: not an ntk-sidecar recording (first line has format ${JSON.stringify(header.format)}); record runs with \`ntk-sidecar serve --record-dir DIR\``);
+    throw new RecordingError(`${where}: not an ntk-sidecar recording (first line has format ${JSON.stringify(header.format)}); record runs with \`ntk-sidecar serve --record-dir DIR\` or the Python client's \`record_dir=\``);
   }
   if (header.version !== RECORDING_VERSION) {
     throw new RecordingError(
