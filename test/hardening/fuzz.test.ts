@@ -2,7 +2,8 @@
  * Protocol fuzzer (issue 14), bounded for CI: seeded random and mutated Attach message sequences against the real
  * server on 127.0.0.1 — valid RunStart/headers/chunks/ends/scalars/RunEnd with random field mutations, truncated
  * and bit-flipped encodings, wrong snapshot ids, huge declared sizes, random bytes as gRPC messages (grpc-js with an
- * identity serializer) and malformed gRPC framing over a raw HTTP/2 client. After each batch: no uncaught error,
+ * identity serializer) and malformed gRPC framing over a raw HTTP/2 client, with unary EndRun/CheckStop/GetRun/
+ * ListRuns calls on fuzzed and live run ids alongside. After each batch: no uncaught error,
  * no session left behind, the server answers (/healthz, a canary run streams a snapshot and gets a decision), the
  * run table stays within its bound, and memory returns to its level.
  *
@@ -204,6 +205,7 @@ function sequence(rng: Rng, batch: number, index: number): Buffer[] {
 interface Tally {
   status: Map<number, number>;
   nacks: Map<number, number>;
+  unary: Map<number, number>;
   decisions: number;
 }
 const bump = (m: Map<number, number>, k: number) => m.set(k, (m.get(k) ?? 0) + 1);
@@ -266,6 +268,29 @@ function rawH2(target: string, rng: Rng): Promise<string> {
   });
 }
 
+/**
+ * Unary calls alongside the streams, with fuzzed ids: EndRun on runs that fuzzed streams may hold (the owner is
+ * told mid-stream), CheckStop, GetRun, ListRuns. Returns the status codes (0 for success).
+ */
+async function unaryNoise(c: NtkSidecarClient, rng: Rng, batch: number): Promise<number[]> {
+  const codes: number[] = [];
+  for (let k = 0; k < 10; k++) {
+    await new Promise((r) => setTimeout(r, int(rng, 0, 40)));
+    const id = rng() < 0.6 ? `fuzz-shared-${int(rng, 0, 3)}` : rng() < 0.5 ? `fuzz-${batch}-${int(rng, 0, STREAMS_PER_BATCH - 1)}` : String(pick(rng, WILD_STRINGS));
+    const call = int(rng, 0, 3);
+    try {
+      if (call === 0) await c.endRun(id, pick(rng, ['RUN_STATUS_COMPLETED', 'RUN_STATUS_FAILED', 'RUN_STATUS_UNSPECIFIED'] as const));
+      else if (call === 1) await c.checkStop(rng() < 0.5 ? { runId: id } : { jobId: id });
+      else if (call === 2) await c.getRun(id);
+      else await c.listRuns(rng() < 0.5 ? { jobId: id } : {});
+      codes.push(0);
+    } catch (err) {
+      codes.push((err as grpc.ServiceError).code);
+    }
+  }
+  return codes;
+}
+
 async function pool<T>(items: (() => Promise<T>)[], n: number): Promise<T[]> {
   const out: T[] = [];
   let next = 0;
@@ -321,7 +346,7 @@ describe('protocol fuzzer', () => {
     const { gc, how } = exposeGc();
     const rng = mulberry32(SEED);
     const rawClient = new grpc.Client(server.grpcTarget, grpc.credentials.createInsecure());
-    const tally: Tally = { status: new Map(), nacks: new Map(), decisions: 0 };
+    const tally: Tally = { status: new Map(), nacks: new Map(), unary: new Map(), decisions: 0 };
     const memory: string[] = [];
     let base: { heap: number; rss: number } | undefined;
     const started = Date.now();
@@ -329,10 +354,15 @@ describe('protocol fuzzer', () => {
       for (let batch = 0; batch < BATCHES; batch++) {
         const seqs = Array.from({ length: STREAMS_PER_BATCH }, (_, i) => sequence(rng, batch, i));
         const seeds = seqs.map(() => Math.floor(rng() * 2 ** 32));
-        await pool(
-          seqs.map((frames, i) => () => drive(rawClient, mulberry32(seeds[i]), frames, tally)),
-          CONCURRENCY,
-        );
+        const noiseSeed = Math.floor(rng() * 2 ** 32);
+        const [, unaryCodes] = await Promise.all([
+          pool(
+            seqs.map((frames, i) => () => drive(rawClient, mulberry32(seeds[i]), frames, tally)),
+            CONCURRENCY,
+          ),
+          unaryNoise(client, mulberry32(noiseSeed), batch),
+        ]);
+        for (const c of unaryCodes) bump(tally.unary, c);
         const h2Seeds = Array.from({ length: RAW_H2_PER_BATCH }, () => Math.floor(rng() * 2 ** 32));
         await Promise.all(h2Seeds.map((s) => rawH2(server.grpcTarget, mulberry32(s))));
 
@@ -357,7 +387,7 @@ describe('protocol fuzzer', () => {
       rawClient.close();
     }
     // The fuzzer reached the server's refusals, not only the happy path.
-    const summary = `fuzz seed ${SEED}: ${BATCHES} batches in ${Date.now() - started} ms; GC via ${how}; stream status codes ${JSON.stringify(Object.fromEntries(tally.status))}; negative-ack codes ${JSON.stringify(Object.fromEntries(tally.nacks))}; ${tally.decisions} decisions\n${memory.join('\n')}`;
+    const summary = `fuzz seed ${SEED}: ${BATCHES} batches in ${Date.now() - started} ms; GC via ${how}; stream status codes ${JSON.stringify(Object.fromEntries(tally.status))}; negative-ack codes ${JSON.stringify(Object.fromEntries(tally.nacks))}; unary codes ${JSON.stringify(Object.fromEntries(tally.unary))}; ${tally.decisions} decisions\n${memory.join('\n')}`;
     console.log(summary);
     expect([...tally.status.keys()], summary).toEqual(expect.arrayContaining([grpc.status.OK, grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]));
     expect(tally.nacks.size, summary).toBeGreaterThanOrEqual(3);
@@ -365,5 +395,6 @@ describe('protocol fuzzer', () => {
     // INTERNAL means a sidecar bug (docs/errors.md): no fuzzed input may reach one.
     expect(tally.status.get(grpc.status.INTERNAL) ?? 0, summary).toBe(0);
     expect(tally.nacks.get(grpc.status.INTERNAL) ?? 0, summary).toBe(0);
+    expect(tally.unary.get(grpc.status.INTERNAL) ?? 0, summary).toBe(0);
   });
 });
