@@ -20,7 +20,7 @@ import { containersOf, podSpecOf, renderKustomization, type K8sObject } from './
 import { REPO_ROOT } from './support/tools.js';
 
 const K8S = join(REPO_ROOT, 'deploy/kubernetes');
-const KUSTOMIZATIONS = ['base', 'overlays/gpu', 'overlays/shadow', 'shared'] as const;
+const KUSTOMIZATIONS = ['base', 'overlays/gpu', 'overlays/shadow', 'overlays/cohort-postgres', 'shared'] as const;
 const rendered = new Map(KUSTOMIZATIONS.map((k) => [k, renderKustomization(join(K8S, k))]));
 
 type Probe = { httpGet?: { path: string; port: number | string }; grpc?: { port: number }; periodSeconds?: number; failureThreshold?: number };
@@ -82,7 +82,14 @@ function effectiveConfig(objects: K8sObject[]): { config: Config; policy: unknow
   expect(Object.keys(data)).toContain(fileKey);
 
   const env: Record<string, string> = {};
-  for (const e of sidecar.env ?? []) env[e.name] = e.value ?? (e.valueFrom ? 'from-a-secret' : '');
+  // A variable from a Secret the kustomization renders takes the Secret's value; one created out of band, a marker.
+  const secretValue = (ref: { name: string; key: string }) => {
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name);
+    const stringData = secret?.stringData as Record<string, string> | undefined;
+    const data = secret?.data as Record<string, string> | undefined;
+    return stringData?.[ref.key] ?? (data?.[ref.key] !== undefined ? Buffer.from(data[ref.key], 'base64').toString() : 'from-a-secret');
+  };
+  for (const e of sidecar.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.secretKeyRef ? secretValue(e.valueFrom.secretKeyRef as { name: string; key: string }) : '');
   const flags: Record<string, string> = {};
   for (let i = 1; i < args.length; i += 2) if (args[i] !== '--config') flags[args[i].replace(/^--/, '')] = args[i + 1];
   const config = resolveConfig({ file: { path: configPath, values: parseYaml(data[fileKey]) as Record<string, unknown> }, env, flags });
@@ -108,6 +115,10 @@ describe('Kubernetes manifests', () => {
       expect(kinds(k), k).toEqual(['ConfigMap/ntk-sidecar-config-<hash>', 'Job/trainer', 'Service/ntk-sidecar-metrics', 'ServiceMonitor/ntk-sidecar']);
     }
     expect(kinds('shared')).toEqual(['ConfigMap/ntk-sidecar-config-<hash>', 'Deployment/ntk-sidecar', 'Service/ntk-sidecar', 'ServiceMonitor/ntk-sidecar']);
+    // The cohort store's connection string comes from a Secret, never from the ConfigMap.
+    expect(kinds('overlays/cohort-postgres')).toEqual(['ConfigMap/ntk-sidecar-config-<hash>', 'Job/trainer', 'Secret/ntk-sidecar-cohort-store', 'Service/ntk-sidecar-metrics', 'ServiceMonitor/ntk-sidecar']);
+    const env = sidecarOf(rendered.get('overlays/cohort-postgres')!).env ?? [];
+    expect(env.find((e) => e.name === 'NTK_SIDECAR_COHORT_STORE')?.valueFrom?.secretKeyRef).toEqual({ name: 'ntk-sidecar-cohort-store', key: 'url' });
   });
 
   it('validate against the Kubernetes and Prometheus Operator schemas, unknown fields included', () => {

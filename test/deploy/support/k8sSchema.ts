@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { ConfigMap, type IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
+import { Secret, type ISecret } from 'kubernetes-models/v1/Secret';
 import { Job, type IJob } from 'kubernetes-models/batch/v1/Job';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ServiceMonitor, type IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
@@ -25,6 +26,7 @@ interface Model {
 /** The kinds deploy/kubernetes uses. Another kind fails until it is added here. */
 const MODELS: Record<string, Model> = {
   'v1/ConfigMap': { module: 'kubernetes-models/v1/ConfigMap', type: 'IConfigMap', validate: (o) => new ConfigMap(o as unknown as IConfigMap).validate() },
+  'v1/Secret': { module: 'kubernetes-models/v1/Secret', type: 'ISecret', validate: (o) => new Secret(o as unknown as ISecret).validate() },
   'v1/Service': { module: 'kubernetes-models/v1/Service', type: 'IService', validate: (o) => new Service(o as unknown as IService).validate() },
   'batch/v1/Job': { module: 'kubernetes-models/batch/v1/Job', type: 'IJob', validate: (o) => new Job(o as unknown as IJob).validate() },
   'apps/v1/Deployment': { module: 'kubernetes-models/apps/v1/Deployment', type: 'IDeployment', validate: (o) => new Deployment(o as unknown as IDeployment).validate() },
