@@ -29,7 +29,7 @@ type Container = Record<string, unknown> & {
   image?: string;
   args?: string[];
   restartPolicy?: string;
-  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }>;
   ports?: Array<{ name?: string; containerPort: number }>;
   startupProbe?: Probe;
   readinessProbe?: Probe;
@@ -89,7 +89,7 @@ function effectiveConfig(objects: K8sObject[]): { config: Config; policy: unknow
     const data = secret?.data as Record<string, string> | undefined;
     return stringData?.[ref.key] ?? (data?.[ref.key] !== undefined ? Buffer.from(data[ref.key], 'base64').toString() : 'from-a-secret');
   };
-  for (const e of sidecar.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.secretKeyRef ? secretValue(e.valueFrom.secretKeyRef as { name: string; key: string }) : '');
+  for (const e of sidecar.env ?? []) env[e.name] = e.value ?? (e.valueFrom?.secretKeyRef ? secretValue(e.valueFrom.secretKeyRef) : '');
   const flags: Record<string, string> = {};
   for (let i = 1; i < args.length; i += 2) if (args[i] !== '--config') flags[args[i].replace(/^--/, '')] = args[i + 1];
   const config = resolveConfig({ file: { path: configPath, values: parseYaml(data[fileKey]) as Record<string, unknown> }, env, flags });
