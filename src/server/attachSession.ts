@@ -274,6 +274,9 @@ export class AttachSession {
         );
       }
       if (run.attached) throw new SidecarError(Code.ALREADY_EXISTS, `run "${run.id}" is attached on another stream; one stream per run`);
+      if (run.state === 'ended') {
+        throw new SidecarError(Code.FAILED_PRECONDITION, `run "${run.id}" has ended (${run.status}); an ended run is not resumed — start a new run_id`);
+      }
       run.state = 'active';
       run.attached = true;
       run.start = start;
@@ -471,7 +474,9 @@ export class AttachSession {
     if (run.recentDecisions.length > MAX_RECENT_DECISIONS) run.recentDecisions.shift();
     run.decisionsByReason.set(verdict.reason, (run.decisionsByReason.get(verdict.reason) ?? 0) + 1);
     this.ctx.metrics.decisions.inc({ action: verdict.action, reason: verdict.reason, enforced: String(run.policy.enforced) });
-    this.ctx.runs.persist(run);
+    const saved = this.ctx.runs.persist(run);
+    // A STOP latches across restarts: it is on disk before the trainer hears it (a kill -9 cannot undo it).
+    if (verdict.action === 'ACTION_STOP') await saved;
     await this.send({ decision: message });
   }
 

@@ -139,8 +139,9 @@ export class RunTable {
   ) {}
 
   /** Writes the run's state to the store (no-op without one). */
-  persist(run: Run): void {
-    void this.store?.save(run.id, storedRun(run));
+  /** Resolves once the state (or a newer one) is on disk; never rejects (a failed write is logged). */
+  persist(run: Run): Promise<void> {
+    return this.store?.save(run.id, storedRun(run)) ?? Promise.resolve();
   }
 
   /** Puts back a run read from the store (detached: its trainer must reattach); false when the table or the memory budget is full. */
@@ -157,7 +158,7 @@ export class RunTable {
     run.status = status;
     run.touchedAtMs = nowMs;
     this.forget(run.id);
-    this.persist(run);
+    void this.persist(run);
   }
 
   get(id: string): Run | undefined {

@@ -78,6 +78,24 @@ describe('lifecycle', () => {
     client.close();
   });
 
+  it('never resumes an ended run: a RunStart after RunEnd or EndRun is FAILED_PRECONDITION', async () => {
+    const server = await start();
+    const client = new NtkSidecarClient(server.grpcTarget);
+    const done = client.attach(runStart('finished', 4));
+    await done.accepted;
+    await done.finish();
+    const op = client.attach(runStart('stopped-by-operator', 4));
+    await op.accepted;
+    await client.endRun('stopped-by-operator', 'RUN_STATUS_STOPPED');
+    await op.closed.catch(() => undefined);
+    for (const id of ['finished', 'stopped-by-operator']) {
+      const again = client.attach(runStart(id, 4));
+      await expect(again.accepted).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringMatching(new RegExp(`run "${id}" has ended \\(RUN_STATUS_(COMPLETED|STOPPED)\\); an ended run is not resumed — start a new run_id`)) });
+      expect((await client.getRun(id)).state).toBe('ended');
+    }
+    client.close();
+  });
+
   it('serves grpc.health.v1 and server reflection', async () => {
     const server = await start();
     const health = healthClient(server.grpcTarget);
