@@ -5,6 +5,7 @@
  * is full, so grpc-js stops reading from HTTP/2 and flow control slows the sender — a slow sidecar never buffers
  * without bound. At most PIPELINE chunks of a run are in the compute worker at once (decode and network overlap).
  */
+import { errorRef, internalErrorDetails } from './internalError.js';
 import { Code, SidecarError, codeName } from '../errors.js';
 import { KERNEL_TENSOR_KINDS, SnapshotAssembler } from '../ingest/snapshotAssembler.js';
 import type { Verdict } from '../policy/verdict.js';
@@ -33,20 +34,6 @@ const PIPELINE = 2;
 const REMEMBERED_REJECTS = 16;
 /** Snapshot ids opened by a SnapshotHeader on this stream, remembered to tell a late chunk from a stray one. */
 const REMEMBERED_DECLARED = 64;
-
-let streamErrorRefs = 0;
-/**
- * The reference of an unexpected stream failure: the scheme of the unary handlers' (`ref <pid>-<n>`, sidecarServer.ts)
- * with an `s` so that the two counters never hand out the same reference.
- */
-export function streamErrorRef(): string {
-  return `ref ${process.pid}-s${++streamErrorRefs}`;
-}
-
-/** What a client is told about an unexpected failure: a generic INTERNAL with the reference; the detail is logged. */
-export function internalErrorDetails(ref: string): string {
-  return `internal error (${ref}); the sidecar logged the details — report them, then retry with backoff`;
-}
 
 /** The subset of a grpc-js ServerDuplexStream this session uses (kept here so grpc-js stays at the edge). */
 export interface DuplexCall {
@@ -178,7 +165,7 @@ export class AttachSession {
 
   /** Logs an unexpected error with a new reference and returns the generic INTERNAL that names it. */
   private internal(err: unknown, what: string, scope: 'stream' | 'snapshot' = 'stream'): SidecarError {
-    const ref = streamErrorRef();
+    const ref = errorRef();
     const run = this.run ? ` (run ${JSON.stringify(this.run.id.slice(0, 64))})` : '';
     this.ctx.log('error', `${what}${run} (${ref}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return new SidecarError(Code.INTERNAL, internalErrorDetails(ref), scope);

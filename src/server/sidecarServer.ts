@@ -3,6 +3,7 @@
  * /metrics, /healthz and /readyz, and graceful shutdown. The only importer of @grpc/grpc-js on the server side.
  */
 import { RunRecorder } from '../record/runRecorder.js';
+import { errorRef, internalErrorDetails } from './internalError.js';
 import { createServer, type Server as HttpServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
@@ -67,13 +68,7 @@ function stderrLog(min: LogLevel) {
 /** Unknown errors reach clients as a generic INTERNAL; the detail (with the reference) goes to the log. */
 function toStatus(err: unknown, ref?: string): Partial<grpc.StatusObject> {
   if (err instanceof SidecarError) return { code: err.code as number as grpc.status, details: err.message };
-  return { code: grpc.status.INTERNAL, details: `internal error${ref ? ` (${ref})` : ''}; the sidecar logged the details — report them, then retry with backoff` };
-}
-
-let errorRefs = 0;
-/** A short reference that ties a client's INTERNAL to the log line holding the detail. */
-function errorRef(): string {
-  return `ref ${process.pid}-${++errorRefs}`;
+  return { code: grpc.status.INTERNAL, details: internalErrorDetails(ref ?? errorRef()) };
 }
 
 /** Wraps a unary handler: SidecarError → its status, anything else → INTERNAL; checks the bearer token. */

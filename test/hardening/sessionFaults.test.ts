@@ -29,7 +29,7 @@ afterAll(async () => {
 
 const start = (runId: string): RunStart => ({ run_id: runId, probe: { num_samples: 3, num_outputs: 1, sample_ids_hash: 'h' }, loss: { kind: 'LOSS_KIND_MSE', scale: 0.5 } });
 const logits = (v = 0) => ({ kind: 'TENSOR_KIND_LOGITS' as const, rows: 3, cols: 1, data: new Float64Array([v, 1, 2]) });
-const GENERIC = /^internal error \((ref \d+-s\d+)\); the sidecar logged the details — report them, then retry with backoff$/;
+const GENERIC = /^internal error \((ref \d+-\d+)\); the sidecar logged the details — report them, then retry with backoff$/;
 
 async function receivedBytes(): Promise<number> {
   const m = await server.server.ctx.metrics.receivedBytes.get();
@@ -50,7 +50,7 @@ describe('unknown errors on an Attach stream', () => {
       expect(status.details).toMatch(GENERIC);
       expect(status.details).not.toMatch(/secret/);
       const ref = GENERIC.exec(status.details)![1];
-      expect(logs.find((l) => l.includes(`(${ref})`))).toMatch(/^error attach stream failed \(run "internal-stream"\) \(ref \d+-s\d+\): Error: secret detail/);
+      expect(logs.find((l) => l.includes(`(${ref})`))).toMatch(/^error attach stream failed \(run "internal-stream"\) \(ref \d+-\d+\): Error: secret detail/);
     } finally {
       pool.begin = begin;
     }
