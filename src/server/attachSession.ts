@@ -416,6 +416,7 @@ export class AttachSession {
         receivedBytes: open.assembler.receivedBytes,
         finite: analysis.finite,
       };
+      this.warnCompute(header.compute_spent, `snapshot ${header.snapshot_id}`);
       const event = { kind: 'snapshot', ...snap, computeSpent: header.compute_spent, finite: analysis.finite, hasKernel, diagnostics: analysis.diagnostics } as const;
       this.ctx.recorder?.snapshot(run, { ...event, plan, kernel: analysis.kernel, logits: analysis.logits, evalLogits: analysis.evalLogits });
       const before = run.verdict;
@@ -433,6 +434,7 @@ export class AttachSession {
 
   private async scalars(m: Scalars__Output): Promise<void> {
     const run = this.run!;
+    this.warnCompute(m.compute_spent, `Scalars at step ${m.step}`);
     const event = { kind: 'scalars', step: m.step, trainLoss: m.train_loss, computeSpent: m.compute_spent } as const;
     this.ctx.recorder?.scalars(run, event);
     const { state, verdict } = await this.withCohort(run.verdict, advanceRun(run, event, run.policy), event);
@@ -450,6 +452,11 @@ export class AttachSession {
     const out = applyCohortDecision(next.state, before, next.verdict, decision, engine.config.order, run.policy, event.step);
     if (out.verdict?.action === 'ACTION_STOP' && out.verdict.reason !== 'REASON_COHORT') await engine.runStopped(run.start.cohort, run.id, out.verdict, event.step);
     return out;
+  }
+
+  /** advanceRun ignores a NaN, infinite or negative compute_spent (a budget must not be disabled by one bad value); say so. */
+  private warnCompute(value: number, where: string): void {
+    if (!(Number.isFinite(value) && value >= 0)) this.ctx.log('warn', `run ${this.run!.id}: ${where} reports compute_spent = ${value}; ignored (compute_spent must be a finite, non-negative, monotone amount)`);
   }
 
   private async record(verdict: Verdict, snapshotId: number, step: number, prediction?: PredictionDiagnostics): Promise<void> {
