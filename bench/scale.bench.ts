@@ -68,7 +68,8 @@ async function gauge(sidecar: SidecarProcess, name: string): Promise<number> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   console.log(describeMachine(machineInfo()));
-  const sidecar = await SidecarProcess.start({ backend: args.backend });
+  // The default --max-active-runs (64) would refuse runs beyond it; the case measures R attached runs.
+  const sidecar = await SidecarProcess.start({ backend: args.backend, flags: ['--max-active-runs', String(Math.max(64, args.runs))] });
   const idle = sidecar.memory().current;
   console.log(`sidecar pid ${sidecar.pid}, backend ${sidecar.backend}; idle RSS ${sig(idle / MiB)} MiB`);
   const blocks = [0, 1].map((b) => {
