@@ -269,6 +269,9 @@ def stop_cell(o: dict[str, Any]) -> str:
 
 def write_report(results_dir: Path, out_dir: Path, wall_seconds: float | None = None) -> None:
     results = load(results_dir)
+    stamp = results_dir / "matrix_wall_seconds"   # written by run_matrix.py after a full run
+    if wall_seconds is None and stamp.exists():
+        wall_seconds = float(stamp.read_text().split()[0])
     if not results:
         raise SystemExit(f"no results in {results_dir}")
     tuned, grid = tune_patience(results)
@@ -476,7 +479,10 @@ def write_report(results_dir: Path, out_dir: Path, wall_seconds: float | None = 
          "train_set_size M = 10,000" if fr and fr[0].get("eval_probe_sent") else
          "no evaluation probe and no train_set_size (the client under test did not support them yet)")
       + "; RunStart declares optimizer, learning rate and max_steps = the budget (so the last snapshot's BUDGET STOP "
-      "is not counted as a stop). A second live feed gets only the probe logits (logits-only).")
+      "is not counted as a stop). The kernel feed runs the live policy "
+      f"(`{live}`); a second live feed gets only the probe logits (logits-only, old rule); a third (classification "
+      "only) gets the probe logits and a **held-out** evaluation probe of 512 validation samples (digits: all 359), "
+      "`eval_held_out`, under the live policy.")
     w("- **Replay**: " + (f"the kernel run's recording (`serve --record-dir`) replayed under {len(replay_cols)} policy "
                           f"column(s): {', '.join('`' + c.split(':', 1)[1] + '`' for c in replay_cols)} "
                           "(bench/stopping/replay.py; the list is `run_matrix.py --policies`)." if replay_cols else

@@ -4,8 +4,8 @@ supports `serve --record-dir`), train every task of the matrix with the sidecar 
 task under bench/stopping/results/, replay each recording under every policy column (`ntk-sidecar replay --json`),
 then the report.
 
-    npm run bench:stopping                       # the whole matrix (≤ 45 min on 2 shared CPU cores) + report
-    npm run bench:stopping -- --quick            # smoke run: 4 tasks at a quarter budget, into /tmp, ~3 min
+    npm run bench:stopping                       # the whole matrix (~16 min on 2 shared CPU cores; ≤ 45) + report
+    npm run bench:stopping -- --quick            # smoke run: 4 tasks at a quarter budget, into /tmp, ~2 min
     /usr/bin/python3 bench/stopping/run_matrix.py --tasks fmnist-mlp-adam-s0 --out /tmp/x --no-report
     /usr/bin/python3 bench/stopping/run_matrix.py --replay-only      # re-replay the recordings, rewrite the report
 
@@ -107,6 +107,8 @@ def main() -> None:
             sidecar.stop()
     n = replay_all(out, record_dir, policies, log)
     log(f"replayed {n} recording(s) under {len(policies)} policy column(s)")
+    if not args.replay_only:
+        (out / "matrix_wall_seconds").write_text(f"{time.perf_counter() - started:.0f}\n")
     if not args.no_report:
         from report import write_report
         report_dir = HERE if out.resolve() == (HERE / "results").resolve() else out
