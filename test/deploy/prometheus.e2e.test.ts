@@ -207,6 +207,7 @@ describe('Prometheus scraping a real sidecar', () => {
     const expectedEmpty: Record<string, string> = {
       'count(up{': 'no sidecar is down',
       'ntk_sidecar_sketch_noise_floor{': 'the run sends Jacobians, not sketches',
+      'ntk_sidecar_cohort_': 'this sidecar runs no cohort rules (test/cohort checks these series on a live /metrics)',
     };
     const empty: string[] = [];
     for (const q of dashboardQueries()) {
