@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../support/startTestServer.js';
 
 export const PYTHON = '/usr/bin/python3';
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -96,4 +97,36 @@ export function expectPassed(run: PythonRun, minTests: number, alsoAllowedSkip?:
 
 export function expectNoProblem(problem: string | undefined): void {
   expect(problem, `${problem}\nInstall the Python test dependencies with \`npm run setup:test\` (as root: bash scripts/setup-test-deps.sh).`).toBeUndefined();
+}
+
+/**
+ * One vitest case for Python test modules that talk to a real sidecar (startTestServer on 127.0.0.1:0, its address
+ * in NTK_SIDECAR_TEST_TARGET): starts it, runs the modules, and asserts at least `minTests` passed.
+ */
+export function describePythonAgainstSidecar(opts: {
+  title: string;
+  it: string;
+  modules: string[];
+  minTests: number;
+  policyDocument?: unknown;
+  timeoutMs?: number;
+}): void {
+  let server: TestServer | undefined;
+  let problem: string | undefined;
+  let run: PythonRun;
+  beforeAll(async () => {
+    problem = pythonProblem();
+    if (problem) return;
+    server = await startTestServer(undefined, { policyDocument: opts.policyDocument });
+    run = await runPythonTests(opts.modules, { NTK_SIDECAR_TEST_TARGET: server.grpcTarget });
+  }, opts.timeoutMs ?? 150_000);
+  afterAll(async () => {
+    await server?.stop();
+  });
+  describe(opts.title, () => {
+    it(opts.it, () => {
+      expectNoProblem(problem);
+      expectPassed(run, opts.minTests);
+    });
+  });
 }
