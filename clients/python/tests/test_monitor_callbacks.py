@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 
 import support
-from ntk_sidecar import Decision, SidecarMonitor, Snapshot
+from ntk_sidecar import Decision, SidecarMonitor, Snapshot, SnapshotSchedule
 from ntk_sidecar.callbacks.huggingface import HuggingFaceLogic, transformers_callback
 from ntk_sidecar.callbacks.keras import KerasLogic, keras_callback
 from ntk_sidecar.callbacks.lightning import LightningLogic, lightning_callback
@@ -65,6 +65,72 @@ class MonitorTest(unittest.TestCase):
         self.assertEqual([s for s, _, _ in client.scalars], [1, 5, 9])  # t = 0.3, 1.5, 2.7
         monitor.on_step(11, float("nan"))  # divergence is news: sent at once
         self.assertEqual(client.scalars[-1][0], 11)
+
+    def test_adaptive_schedule_steps(self) -> None:
+        # Default: every 10 steps below step 100, then ×1.5 per snapshot (rounded) up to an interval of 200.
+        want = [1, 11, 21, 31, 41, 51, 61, 71, 81, 91, 101, 116, 138, 172, 223, 299, 413, 584, 784, 984, 1184]
+        self.assertEqual(SnapshotSchedule().steps(1, 1200), want)
+        self.assertEqual(SnapshotSchedule(dense_every=1, dense_until=5, growth=2.0, max_every=8).steps(1, 40),
+                         [1, 2, 3, 4, 5, 7, 11, 19, 27, 35])
+        self.assertEqual(SnapshotSchedule(growth=1.0).steps(1, 150), list(range(1, 151, 10)))
+        for bad in (dict(dense_every=0), dict(growth=0.9), dict(dense_every=50, max_every=20)):
+            with self.assertRaises(ValueError):
+                SnapshotSchedule(**bad)
+
+    def test_default_monitor_follows_the_schedule_when_snapshots_are_cheap(self) -> None:
+        now = [0.0]
+        client = FakeClient()
+        monitor = SidecarMonitor(client, snapshot_fn, timer=lambda: now[0])
+        self.assertEqual((monitor.snapshot_every, monitor.overhead_budget), (None, 0.05))
+        for step in range(1, 1201):
+            now[0] += 0.01  # 10 ms steps, snapshots free
+            monitor.on_step(step, 1.0)
+        self.assertEqual(client.snapshots, SnapshotSchedule().steps(1, 1200))
+        self.assertEqual(monitor.snapshots_deferred, 0)
+
+    def test_governor_keeps_snapshot_time_under_the_budget(self) -> None:
+        now = [0.0]
+        client = FakeClient()
+
+        def costly(step, train_loss, **header):
+            now[0] += 0.2   # a snapshot costs 200 ms, a step 10 ms: the schedule alone would cost 50 % early on
+            return snapshot_fn(step, train_loss, **header)
+
+        monitor = SidecarMonitor(client, costly, timer=lambda: now[0])
+        for step in range(1, 3001):
+            now[0] += 0.01
+            monitor.on_step(step, 1.0)
+        train_s = 3000 * 0.01
+        self.assertEqual(client.snapshots[0], 1)
+        self.assertEqual(monitor.snapshots_taken, len(client.snapshots))
+        # Every snapshot after the first waited until the budget covered it: total ≤ 5 % of training + the first.
+        self.assertLessEqual(monitor.snapshot_seconds - 0.2, 0.05 * train_s + 1e-9)
+        self.assertGreaterEqual(len(client.snapshots), 6)   # ~0.05·30 s/0.2 s = 7.5 (minus the first)
+        self.assertGreater(monitor.snapshots_deferred, 0)
+        self.assertTrue(set(client.snapshots) - set(SnapshotSchedule().steps(1, 3000)))  # deferred off-schedule
+        self.assertAlmostEqual(monitor.overhead(), monitor.snapshot_seconds / train_s, places=3)
+
+    def test_explicit_snapshot_every_wins_and_is_not_governed(self) -> None:
+        now = [0.0]
+        client = FakeClient()
+
+        def costly(step, train_loss, **header):
+            now[0] += 1.0
+            return snapshot_fn(step, train_loss, **header)
+
+        monitor = SidecarMonitor(client, costly, snapshot_every=50, timer=lambda: now[0])
+        self.assertIsNone(monitor.overhead_budget)
+        for step in range(1, 201):
+            now[0] += 0.01
+            monitor.on_step(step, 1.0)
+        self.assertEqual(client.snapshots, [1, 51, 101, 151])
+        governed = SidecarMonitor(FakeClient(), costly, snapshot_every=50, overhead_budget=0.05, timer=lambda: now[0])
+        for step in range(1, 201):
+            now[0] += 0.01
+            governed.on_step(step, 1.0)
+        self.assertEqual(governed.snapshots_taken, 1)
+        with self.assertRaises(ValueError):
+            SidecarMonitor(client, costly, snapshot_every=5, schedule=SnapshotSchedule())
 
     def test_no_snapshots_for_a_refused_client(self) -> None:
         client = FakeClient()

@@ -9,7 +9,7 @@ from .attach import attach
 from .client import Ack, ClientStats, SidecarClient
 from .decision import Decision
 from .messages import RunSpec
-from .monitor import SidecarMonitor
+from .monitor import SidecarMonitor, SnapshotSchedule
 from .sketch import OMEGA_BLOCK_ROWS, omega_block, omega_rows, sketch_reference
 from .snapshot import Snapshot, TensorData
 
@@ -17,5 +17,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Ack", "ClientStats", "Decision", "OMEGA_BLOCK_ROWS", "RunSpec", "SidecarClient", "SidecarMonitor", "Snapshot",
-    "TensorData", "attach", "omega_block", "omega_rows", "sketch_reference", "__version__",
+    "SnapshotSchedule", "TensorData", "attach", "omega_block", "omega_rows", "sketch_reference", "__version__",
 ]

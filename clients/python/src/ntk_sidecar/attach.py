@@ -24,7 +24,7 @@ def attach(
     target: str | None = None,
     run_id: str | None = None,
     spec: RunSpec | None = None,
-    snapshot_every: int = 200,
+    snapshot_every: int | None = None,
     scalars_every: int = 10,
     scalars_interval_s: float = 1.0,
     shadow: bool = False,
@@ -32,6 +32,8 @@ def attach(
     client_options: dict[str, Any] | None = None,
     record_dir: str | None = None,
     record_path: str | None = None,
+    schedule: Any = None,
+    overhead_budget: float | None = -1.0,
     **run_fields: Any,
 ) -> SidecarMonitor:
     """Attach a run and return its SidecarMonitor (use it as a context manager, call `on_step` every step).
@@ -40,7 +42,8 @@ def attach(
     for scalars only (then pass `spec`, or `num_samples`/`num_outputs` in run_fields). `target` defaults to
     $NTK_SIDECAR_TARGET, then 127.0.0.1:50051. Extra keyword arguments are RunSpec fields (job_id, cohort,
     max_steps, optimizer, learning_rate, ...). `record_dir`/`record_path` also record the run for
-    `ntk-sidecar replay` (SidecarClient's options of the same names).
+    `ntk-sidecar replay` (SidecarClient's options of the same names). Snapshots: the adaptive schedule under a
+    5 % overhead governor by default; `snapshot_every=k` for a fixed cadence (SidecarMonitor).
     """
     target = target or os.environ.get("NTK_SIDECAR_TARGET") or DEFAULT_TARGET
     run_id = run_id or (spec.run_id if spec is not None else default_run_id())
@@ -54,4 +57,5 @@ def attach(
     client = SidecarClient(target, spec, **options)
     snapshot_fn = source.snapshot if source is not None else None
     return SidecarMonitor(client, snapshot_fn, snapshot_every=snapshot_every, scalars_every=scalars_every,
-                          scalars_interval_s=scalars_interval_s, shadow=shadow, sync=sync)
+                          scalars_interval_s=scalars_interval_s, shadow=shadow, sync=sync, schedule=schedule,
+                          overhead_budget=overhead_budget)

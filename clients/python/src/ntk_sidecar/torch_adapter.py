@@ -8,7 +8,11 @@ or `functorch` (torch 1.13): vmap over the probe samples of jacrev w.r.t. the gr
   * "jacobian": the blocks themselves (N x P, column blocks, float32 on the wire by default);
   * "sketch":   Z = Σ_g J_g Ω_g with Ω from sketch.py's (seed, block) rule, on the model's device;
   * "gram":     K = Σ_g J_g J_gᵀ in float64 on the device with TF32 off (docs/science.md A0), sent as f64;
-                TRACE reduction sends K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (n x n);
+                TRACE reduction sends K̄[i,j] = (1/C) Σ_c K[(i,c),(j,c)] (n x n), computed as J'J'ᵀ/C with J' the
+                block reshaped to n x (C·P_g) (n²·C·P flops, not the full Gram's (nC)²·P);
+                `projection="sum"` / `"random"` sends the projected NTK (Mohamadi, Bae & Sutherland, ICML 2023) as
+                a traced n x n Gram: the Jacobian of v_rᵀf (n·k rows, k = projection_dim) instead of f's (n·C),
+                K_p = (1/k) Σ_r J_r J_rᵀ, which approximates K̄ at n·k instead of n·C backward passes;
   * "logits":   only the probe logits (docs/science.md §B).
 Logits (n x C) ride along with every kernel mode. With `eval_inputs` (off by default), every snapshot also
 carries the logits on an evaluation probe (n_eval x C, TENSOR_KIND_EVAL_LOGITS; one forward pass in batches of
@@ -127,7 +131,18 @@ class TorchNtk:
         eval_held_out: bool = False,
         eval_batch_size: int = 1024,
         train_set_size: int = 0,
+        projection: Literal["none", "sum", "random"] = "none",
+        projection_dim: int = 1,
+        projection_seed: int = 0,
     ) -> None:
+        if projection not in ("none", "sum", "random"):
+            raise ValueError(f"projection {projection!r} is not 'none', 'sum' or 'random'")
+        if projection != "none" and mode not in ("gram", "logits"):
+            raise ValueError(f"projection={projection!r} needs mode='gram' (the projected NTK is sent as a traced Gram)")
+        if projection == "random" and projection_dim < 1:
+            raise ValueError(f"projection_dim = {projection_dim}; it must be >= 1")
+        if projection != "none":
+            reduction = "trace"
         if mode not in ("jacobian", "sketch", "gram", "logits"):
             raise ValueError(f"mode {mode!r} is not one of jacobian, sketch, gram, logits")
         if reduction not in ("full", "trace"):
@@ -159,6 +174,21 @@ class TorchNtk:
             out = model(self.inputs[:1])
         self.outputs = 1 if out.dim() == 1 else int(out.reshape(out.shape[0], -1).shape[1])
         self.rows = self.samples * self.outputs
+        self.projection = projection
+        # V (C x k): the output directions whose gradients are taken. "sum": v = 1/√C (the pNTK's sum of logits);
+        # "random": k columns N(0, 1/C) from PCG64(projection_seed), fixed for the run. E[V Vᵀ] = I/C (random), so
+        # (1/k) Σ_r ⟨∇v_rᵀf(x_i), ∇v_rᵀf(x_j)⟩ has mean K̄ = (1/C) Σ_c K_(ic),(jc).
+        self._proj: torch.Tensor | None = None
+        if projection == "sum":
+            self._proj = torch.full((self.outputs, 1), self.outputs ** -0.5)
+        elif projection == "random":
+            rng = np.random.Generator(np.random.PCG64(projection_seed))
+            self._proj = torch.from_numpy(rng.standard_normal((self.outputs, projection_dim)) / self.outputs ** 0.5)
+        self.projection_dim = 0 if self._proj is None else int(self._proj.shape[1])
+        if self._proj is not None:
+            self._proj = self._proj.to(dtype=out.dtype, device=out.device)
+        # Rows of the Jacobian this adapter computes: n·C, or n·k with a projection.
+        self.jac_rows = self.rows if self._proj is None else self.samples * self.projection_dim
         self.targets = None if probe_targets is None else torch.as_tensor(probe_targets).detach()
         if eval_inputs is None and (eval_targets is not None or eval_held_out):
             raise ValueError("eval_targets/eval_held_out given without eval_inputs")
@@ -254,7 +284,7 @@ class TorchNtk:
     # --------------------------------------------------------------------------------------------
     def jacobian_blocks(self) -> Iterator[tuple[int, torch.Tensor]]:
         """(first column, N x P_g block) per group of parameter tensors, on the parameters' device and dtype."""
-        groups = self.layout.groups(self.rows, self._named[0][1].element_size(), self.max_block_bytes)
+        groups = self.layout.groups(self.jac_rows, self._named[0][1].element_size(), self.max_block_bytes)
         with _eval_mode(self.model):
             for group in groups:
                 yield self.layout.offsets[group[0]], self._group_jacobian(group)
@@ -280,26 +310,31 @@ class TorchNtk:
         fixed.update({n: b for n, b in model.named_buffers()})
         names = [self._named[k][0] for k in group]
         primals = tuple(self._named[k][1].detach() for k in group)
+        proj = self._proj
 
         def f(group_params: tuple[torch.Tensor, ...], x: torch.Tensor) -> torch.Tensor:
             merged = dict(fixed)
             merged.update(zip(names, group_params))
-            return functional_call(model, merged, (x.unsqueeze(0),)).reshape(-1)
+            out = functional_call(model, merged, (x.unsqueeze(0),)).reshape(-1)
+            return out if proj is None else out @ proj
 
-        jac = vmap(jacrev(f), in_dims=(None, 0))(primals, self.inputs)  # per leaf: (n, C, *shape)
-        return torch.cat([j.reshape(self.rows, -1) for j in jac], dim=1)
+        jac = vmap(jacrev(f), in_dims=(None, 0))(primals, self.inputs)  # per leaf: (n, C or k, *shape)
+        return torch.cat([j.reshape(self.jac_rows, -1) for j in jac], dim=1)
 
     def _group_jacobian_loop(self, group: list[int]) -> torch.Tensor:
         params = [self._named[k][1] for k in group]
         cols = sum(self.layout.sizes[k] for k in group)
-        out = torch.empty(self.rows, cols, dtype=params[0].dtype, device=params[0].device)
+        out = torch.empty(self.jac_rows, cols, dtype=params[0].dtype, device=params[0].device)
+        per = self.jac_rows // self.samples
         for i in range(self.samples):
             with torch.enable_grad():
                 y = self._forward(self.inputs[i:i + 1])[0]
-                for c in range(self.outputs):
-                    grads = torch.autograd.grad(y[c], params, retain_graph=c + 1 < self.outputs, allow_unused=True)
+                if self._proj is not None:
+                    y = y @ self._proj
+                for c in range(per):
+                    grads = torch.autograd.grad(y[c], params, retain_graph=c + 1 < per, allow_unused=True)
                     row = [torch.zeros_like(p).reshape(-1) if g is None else g.reshape(-1) for g, p in zip(grads, params)]
-                    out[i * self.outputs + c] = torch.cat(row)
+                    out[i * per + c] = torch.cat(row)
         return out
 
     def _omega(self, start: int, stop: int, like: torch.Tensor) -> torch.Tensor:
@@ -339,7 +374,11 @@ class TorchNtk:
                     acc = part if acc is None else acc + part
                     timing["reduce_s"] += time.perf_counter() - t1
                 else:
+                    # On the Jacobian's device, float64. Traced (or projected): J' = the block as n x (rows/n · P_g),
+                    # so K̄ = J'J'ᵀ/(rows/n) without the N x N Gram.
                     j64 = jac.double()
+                    if self.reduction == "trace":
+                        j64 = j64.reshape(self.samples, -1)
                     part = j64 @ j64.T
                     acc = part if acc is None else acc + part
                     timing["reduce_s"] += time.perf_counter() - t1
@@ -353,7 +392,7 @@ class TorchNtk:
             if self.mode == "sketch":
                 out = TensorData.dense("sketch", acc.to("cpu", self._host_dtype).numpy(), self.dtype)
             else:
-                gram = trace_gram(acc, self.samples, self.outputs) if self.reduction == "trace" else acc
+                gram = acc / (self.jac_rows // self.samples) if self.reduction == "trace" else acc
                 gram = (gram + gram.T) / 2  # exact symmetry before float64 transport
                 out = TensorData.dense("gram", gram.cpu().numpy(), "f64")
             timing["to_host_s"] += time.perf_counter() - t1
