@@ -4,7 +4,8 @@
  */
 import { RunRecorder } from '../record/runRecorder.js';
 import { errorRef, internalErrorDetails } from './internalError.js';
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -377,7 +378,7 @@ async function serveWith(
   const port = await bindGrpc(server, config.grpcAddr, credentials(config));
   const grpcAddress = `${formatHost(grpcAddr.host)}:${port}`;
 
-  let http: HttpServer | undefined;
+  let http: HttpServer | HttpsServer | undefined;
   let metricsUrl: string | undefined;
   if (config.metricsAddr !== 'off') {
     const m = parseAddress(config.metricsAddr)!;
@@ -387,7 +388,7 @@ async function serveWith(
       'x-content-type-options': 'nosniff',
       'content-security-policy': `default-src 'none'; script-src 'sha256-${createHash('sha256').update(REFRESH_SCRIPT).digest('base64')}'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
     };
-    http = createServer((req, res) => {
+    const handle = (req: IncomingMessage, res: ServerResponse) => {
       const [path, query = ''] = (req.url ?? '/').split('?', 2);
       const ui = config.ui && isUiPath(path);
       if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -418,7 +419,11 @@ async function serveWith(
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${config.ui ? '/ (the run pages), ' : ''}/metrics, /healthz or /readyz\n`);
       }
-    });
+    };
+    // With --tls-cert the metrics port speaks HTTPS with the same certificate. It asks for no client certificate even
+    // under mTLS: kubelet probes and Prometheus authenticate with the bearer token instead (docs/errors.md).
+    const tls = config.tls.certFile && config.tls.keyFile ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
+    http = tls ? createHttpsServer(tls, handle) : createServer(handle);
     try {
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err) => reject(new Error(`cannot listen on ${config.metricsAddr} for metrics: ${err.message}`)));
@@ -431,7 +436,7 @@ async function serveWith(
     const address = http.address();
     const boundPort = typeof address === 'object' && address ? address.port : m.port;
     const host = m.host === '0.0.0.0' || m.host === '::' ? '127.0.0.1' : m.host;
-    metricsUrl = `http://${formatHost(host)}:${boundPort}`;
+    metricsUrl = `${tls ? 'https' : 'http'}://${formatHost(host)}:${boundPort}`;
   }
   log('info', `ntk-sidecar ${version} serving gRPC on ${grpcAddress}${metricsUrl ? `, metrics on ${metricsUrl}/metrics` : ''}, backend ${pool.backend}`);
 
