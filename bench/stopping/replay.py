@@ -15,6 +15,7 @@ whose policy the checkout does not define fail replay and are reported as missin
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import tempfile
 import urllib.parse
@@ -36,10 +37,40 @@ POLICY_DEFS: dict[str, dict[str, Any]] = {
 }
 POLICY_COLUMNS = tuple(POLICY_DEFS)
 
+# Grid columns (tune.py): G5 with explicit settings, named
+#   g5-<estimate>-a<minAccuracyGain>-z<upperZ>-h<horizonFraction>-v<stopVotes>     replayed on the kernel feed
+#   held-<estimate>-a<…>-z<…>-h<…>-v<…>                                            replayed on the held-out feed
+# <estimate>: auto | eval (eval_accuracy) | loo (loo_accuracy) | looerr (neg_loo_error). z0 stands for upperZ 1e-6
+# (the policy requires upperZ > 0; 1e-6 is the point estimate of the gain). Any column whose name starts with
+# "held-" is replayed on the run's held-out-probe recording (512 validation samples) instead of the kernel feed.
+ESTIMATES = {"auto": "auto", "eval": "eval_accuracy", "loo": "loo_accuracy", "looerr": "neg_loo_error"}
+GRID = re.compile(r"^(g5|held)-(auto|eval|loo|looerr)-a([0-9.]+)-z([0-9.]+)-h([0-9.]+)-v([0-9]+)$")
+
+
+def grid_name(estimate: str, gain: float, z: float, horizon: float, votes: int, held: bool = False) -> str:
+    return f"{'held' if held else 'g5'}-{estimate}-a{gain:g}-z{z:g}-h{horizon:g}-v{votes}"
+
+
+def grid_body(column: str) -> dict[str, Any] | None:
+    m = GRID.match(column)
+    if m is None:
+        return None
+    _, est, gain, z, horizon, votes = m.groups()
+    return {"rule": "generalization",
+            "generalization": {"estimate": ESTIMATES[est], "minAccuracyGain": float(gain),
+                               "upperZ": max(float(z), 1e-6), "horizonFraction": float(horizon)},
+            "stopping": {"stopVotes": int(votes)}}
+
+
+def feed_of(column: str) -> str:
+    """The recording a column replays: "heldout" (the 512-sample held-out probe feed) or "kernel"."""
+    return "heldout" if column.startswith("held") else "kernel"
+
 
 def policy_body(column: str) -> dict[str, Any]:
     """The body of a column's policy, never enforced; an unknown column name is taken as `extends: <name>`."""
-    body = dict(POLICY_DEFS.get(column, {"extends": column}))
+    grid = grid_body(column)
+    body = dict(grid if grid is not None else POLICY_DEFS.get(column, {"extends": column}))
     body["enforced"] = False
     return body
 
@@ -90,11 +121,15 @@ def replay_all(results_dir: Path, record_dir: Path, columns: list[str], log: Cal
         files = {c: policy_file(c, Path(tmp)) for c in columns}
         for path in sorted(results_dir.glob("*.json")):
             result = json.loads(path.read_text())
-            rec = recording_for(record_dir, result["runs"]["kernel"]["run_id"])
-            if rec is None:
+            recs = {feed: recording_for(record_dir, result["runs"][feed]["run_id"])
+                    for feed in ("kernel", "heldout") if feed in result["runs"]}
+            if recs.get("kernel") is None:
                 continue
             result["replay"] = {}
             for column, file in files.items():
+                rec = recs.get(feed_of(column))
+                if rec is None:   # no held-out feed on this run (teacher-student): scored as never stopping
+                    continue
                 out = replay_one(rec, file, f"col-{column}")
                 result["replay"][column] = {
                     "policy": out.get("policy"), "stopStep": out.get("stopStep"), "error": out.get("error"),
