@@ -6,6 +6,8 @@
  * the unaligned head, the tail and big-endian hosts use byte loads.
  */
 
+import { Code, snapshotError } from '../errors.js';
+
 const POLY = 0x82f63b78;
 const SLICES = 16;
 
@@ -88,4 +90,23 @@ export function crc32cPortable(bytes: Uint8Array, seed = 0): number {
 /** Formats a CRC (or any uint32) as 0x-prefixed 8-digit hex, as error messages print checksums. */
 export function hex32(value: number): string {
   return `0x${(value >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/**
+ * Verifies a chunk's declared CRC-32C (0 = none sent: nothing to check). Throws the snapshot-scoped DATA_LOSS
+ * fault with one message wherever it runs: on the event loop (SnapshotAssembler.accept) or in the compute
+ * worker when the assembler deferred the check (`where` is the assembler's "snapshot 7: TENSOR_KIND_SKETCH chunk
+ * at column 0" label).
+ */
+export function verifyChunkCrc32c(data: Uint8Array, sent: number, where: string): void {
+  if (sent === 0 || sent === undefined) return;
+  const actual = crc32c(data);
+  if (actual !== sent >>> 0) {
+    throw snapshotError(
+      Code.DATA_LOSS,
+      `${where} (${data.length} bytes) fails its checksum: ` +
+        `crc32c ${hex32(sent)} was sent, the data hashes to ${hex32(actual)}; the bytes changed in ` +
+        `transit or the CRC-32C (Castagnoli) was taken over other bytes; resend the snapshot`,
+    );
+  }
 }

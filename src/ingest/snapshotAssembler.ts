@@ -2,7 +2,9 @@
  * One snapshot's reassembly state machine: SnapshotHeader → TensorChunk… → SnapshotEnd (docs/design.md §3).
  * It validates each message against the header and the run's probe shape and tracks coverage; it never
  * holds tensor data (accepted chunks are handed back to the caller), so memory is the interval bookkeeping.
- * Called on the event loop for every message: per chunk the only O(bytes) work is the optional CRC-32C.
+ * Called on the event loop for every message: per chunk the only O(bytes) work is the optional CRC-32C, and
+ * `accept(chunk, { deferChecksum: true })` hands even that to the caller (the sidecar verifies it in the
+ * compute worker before decoding, verifyChunkCrc32c, with the same DATA_LOSS code and message).
  *
  * Fault scopes (the catalogue is docs/errors.md): shape, length, range, checksum and coverage faults reject
  * the snapshot (SidecarError scope 'snapshot' → ack{accepted: false}); the size limits (max rows, max chunk
@@ -15,7 +17,7 @@ import type { SnapshotEnd__Output } from '../gen/ntksidecar/v1/SnapshotEnd.js';
 import type { SnapshotHeader__Output } from '../gen/ntksidecar/v1/SnapshotHeader.js';
 import type { TensorChunk__Output } from '../gen/ntksidecar/v1/TensorChunk.js';
 import type { TensorKind__Output } from '../gen/ntksidecar/v1/TensorKind.js';
-import { crc32c, hex32 } from './crc32c.js';
+import { verifyChunkCrc32c } from './crc32c.js';
 import { dtypeSize } from './decodeTensor.js';
 import { IntervalSet } from './intervalSet.js';
 
@@ -59,6 +61,15 @@ export interface AcceptedChunk {
   /** rows·cols little-endian elements of dtype, row-major within the block (the caller's buffer, not copied). */
   data: Uint8Array;
   layout: ChunkLayout;
+  /** The declared CRC-32C still to verify over `data` (accept with deferChecksum); 0 when none was sent or it was verified here. */
+  crc32c: number;
+  /** "snapshot 7: TENSOR_KIND_SKETCH chunk at column 0": what a deferred checksum fault names. */
+  where: string;
+}
+
+export interface AcceptOptions {
+  /** Leave the CRC-32C to the caller (returned as AcceptedChunk.crc32c, to pass to verifyChunkCrc32c). */
+  deferChecksum?: boolean;
 }
 
 export type AssemblerState = 'open' | 'ended' | 'rejected';
@@ -274,10 +285,10 @@ export class SnapshotAssembler {
    * Validates one chunk and records its coverage. Throws SidecarError on any fault (the assembler is then
    * 'rejected' and refuses further messages); the returned chunk aliases `chunk.data`.
    */
-  accept(chunk: TensorChunk__Output): AcceptedChunk {
+  accept(chunk: TensorChunk__Output, opts: AcceptOptions = {}): AcceptedChunk {
     this.requireOpen('TensorChunk');
     try {
-      return this.acceptChunk(chunk);
+      return this.acceptChunk(chunk, opts.deferChecksum === true);
     } catch (err) {
       this.status = 'rejected';
       throw err;
@@ -296,7 +307,7 @@ export class SnapshotAssembler {
     }
   }
 
-  private acceptChunk(chunk: TensorChunk__Output): AcceptedChunk {
+  private acceptChunk(chunk: TensorChunk__Output, deferChecksum: boolean): AcceptedChunk {
     const id = this.snapshotId;
     const data: Uint8Array = chunk.data ?? new Uint8Array(0);
     const len = data.length;
@@ -375,17 +386,9 @@ export class SnapshotAssembler {
           `(${rows}×${cols} ${plan.dtype} elements of ${plan.elementSize} bytes)`,
       );
     }
-    if (chunk.crc32c !== 0 && chunk.crc32c !== undefined) {
-      const actual = crc32c(data);
-      if (actual !== chunk.crc32c >>> 0) {
-        throw snapshotError(
-          Code.DATA_LOSS,
-          `snapshot ${id}: ${kind} chunk at ${unitAt(plan, offset)} (${len} bytes) fails its checksum: ` +
-            `crc32c ${hex32(chunk.crc32c)} was sent, the data hashes to ${hex32(actual)}; the bytes changed in ` +
-            `transit or the CRC-32C (Castagnoli) was taken over other bytes; resend the snapshot`,
-        );
-      }
-    }
+    const where = `snapshot ${id}: ${kind} chunk at ${unitAt(plan, offset)}`;
+    const sent = (chunk.crc32c ?? 0) >>> 0;
+    if (!deferChecksum) verifyChunkCrc32c(data, sent, where);
     const overlap = plan.coverage.add(offset, offset + span);
     if (overlap) {
       throw snapshotError(
@@ -397,7 +400,7 @@ export class SnapshotAssembler {
     }
     this.bytes += len;
     this.chunks++;
-    return { kind, dtype: plan.dtype, offset, rows, cols, data, layout: plan.layout };
+    return { kind, dtype: plan.dtype, offset, rows, cols, data, layout: plan.layout, crc32c: deferChecksum ? sent : 0, where };
   }
 
   private checkEnd(end: SnapshotEnd__Output): void {

@@ -29,11 +29,38 @@ import { checkRunStartIdentity } from './runIdentity.js';
 import { MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
+/** Wake-up messages a failed worker chunk queues (chunk → the snapshot it failed), told apart from the trainer's. */
+const WAKE_UPS = new WeakMap<object, object>();
+/** Slack (bytes) in a buffer that holds nothing but this chunk's bytes: gRPC's 5-byte prefix and the TensorChunk's scalar fields. */
+const OWNED_SLACK = 128;
+/** Smaller buffers may come from Node's shared 8 KiB pool: always copied. */
+const OWNED_MIN = 64 * 1024;
+
+/**
+ * Bytes whose ArrayBuffer can be transferred to the compute worker (issue 15): grpc-js assembles each large message
+ * into a buffer of its own (Buffer.concat of the frame, 5 + message bytes) and TensorChunk.data is a view into it,
+ * so when that buffer holds nothing but this chunk the view itself is sent and the buffer moves (no copy); a buffer
+ * shared with anything else (other messages, Node's pool) is copied as before.
+ */
+function ownedChunkBytes(data: Uint8Array): Uint8Array {
+  const buf = data.buffer;
+  if (buf instanceof ArrayBuffer && data.byteLength >= OWNED_MIN && buf.byteLength - data.byteLength <= OWNED_SLACK) return data;
+  return new Uint8Array(data);
+}
 const PIPELINE = 2;
 /** Rejected snapshot ids remembered so their remaining chunks are dropped quietly (one ack per snapshot). */
 const REMEMBERED_REJECTS = 16;
 /** Snapshot ids opened by a SnapshotHeader on this stream, remembered to tell a late chunk from a stray one. */
 const REMEMBERED_DECLARED = 64;
+
+/**
+ * Under mTLS a run belongs to the client certificate that started it: resuming or ending it (and joining its job)
+ * needs the same certificate. Without client certificates there is nothing to compare (docs/errors.md).
+ */
+export function checkOwner(run: { id: string; owner?: string }, identity: string | undefined, action: string): void {
+  if (run.owner === undefined || run.owner === identity) return;
+  throw new SidecarError(Code.PERMISSION_DENIED, `cannot ${action} run "${run.id}": it belongs to the client certificate ${run.owner}, not ${identity ?? 'a client without a certificate'}; use that certificate or a new run_id`);
+}
 
 /** The subset of a grpc-js ServerDuplexStream this session uses (kept here so grpc-js stays at the edge). */
 export interface DuplexCall {
@@ -75,6 +102,8 @@ export class AttachSession {
   constructor(
     private readonly ctx: ServerContext,
     private readonly call: DuplexCall,
+    /** The client certificate's identity under mTLS (runs are bound to it); undefined otherwise. */
+    private readonly identity?: string,
   ) {}
 
   /** Runs the session to completion; resolves once the stream has been ended with a status. */
@@ -260,6 +289,7 @@ export class AttachSession {
           `run "${run.id}" was started with probe n=${run.samples}, C=${run.outputs}, hash "${was?.sample_ids_hash ?? ''}" and now sends n=${samples}, C=${outputs}, hash "${probe?.sample_ids_hash ?? ''}"; the probe set must stay fixed within a run — start a new run_id`,
         );
       }
+      checkOwner(run, this.identity, 'resume');
       if (run.attached) throw new SidecarError(Code.ALREADY_EXISTS, `run "${run.id}" is attached on another stream; one stream per run`);
       if (run.state === 'ended') {
         throw new SidecarError(Code.FAILED_PRECONDITION, `run "${run.id}" has ended (${run.status}); an ended run is not resumed — start a new run_id`);
@@ -274,8 +304,11 @@ export class AttachSession {
       run.limits = runLimitsOf(start);
       resumed = true;
     } else {
+      // A new rank joins a job only with the identity of the job's other ranks: no fake rank can stop a job.
+      if (start.job_id) for (const rank of ctx.runs.byJob(start.job_id)) checkOwner(rank, this.identity, `join job "${start.job_id}" of`);
       run = {
         ...initialRunState(runLimitsOf(start)),
+        owner: this.identity,
         id: start.run_id,
         start,
         samples,
@@ -351,21 +384,35 @@ export class AttachSession {
 
   private async chunk(chunk: TensorChunk__Output): Promise<void> {
     const open = this.open;
+    const wakeUp = WAKE_UPS.get(chunk);
+    if (wakeUp) {
+      // A worker failed a chunk of `wakeUp` (its CRC-32C, verified there before decoding): nack it now if still open.
+      if (open === wakeUp && open.failure) await this.rejectOrThrow(chunk.snapshot_id, open.failure);
+      return;
+    }
     if (!open || open.assembler.snapshotId !== chunk.snapshot_id) {
       if (this.rejected.includes(chunk.snapshot_id)) return; // rest of an already rejected snapshot
       return this.stray('chunk', chunk.snapshot_id);
     }
     try {
-      const accepted = open.assembler.accept(chunk);
+      if (open.failure) return await this.rejectOrThrow(chunk.snapshot_id, open.failure);
+      const accepted = open.assembler.accept(chunk, { deferChecksum: true });
       this.ctx.metrics.receivedBytes.inc(accepted.data.byteLength);
-      if (open.failure) return;
-      // Own the bytes: grpc-js hands a view into its receive buffer, and the copy's buffer is transferred.
-      const data = new Uint8Array(accepted.data);
+      const data = ownedChunkBytes(accepted.data);
       const { layout: _layout, ...chunkWork } = accepted;
       const work = this.ctx.pool
         .chunk(this.run!.id, { ...chunkWork, data })
         .catch((err: unknown) => {
-          open.failure ??= err instanceof SidecarError ? err : this.internal(err, `snapshot ${chunk.snapshot_id}: a chunk failed in the compute worker`, 'snapshot');
+          if (open.failure) return;
+          open.failure = err instanceof SidecarError ? err : this.internal(err, `snapshot ${chunk.snapshot_id}: a chunk failed in the compute worker`, 'snapshot');
+          // Wake the serve loop so the nack does not wait for the trainer's next message (a no-op if the snapshot
+          // was closed meanwhile).
+          if (this.open === open) {
+            const wake = { ...chunk, data: new Uint8Array(0) };
+            WAKE_UPS.set(wake, open);
+            this.queue.push({ kind: 'chunk', chunk: wake } as TrainerMessage__Output);
+            this.notify();
+          }
         });
       open.inflight.push(work);
       if (open.inflight.length >= PIPELINE) await open.inflight.shift();

@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import { Code, SidecarError } from '../errors.js';
+import { verifyChunkCrc32c } from '../ingest/crc32c.js';
 import { decodeTensor } from '../ingest/decodeTensor.js';
 import { createGramBackend, KernelAccumulator, symmetrizeGram, type GramBackend } from '../kernel/index.js';
 import { kernelEpsilon } from '../kernel/sourceEpsilon.js';
@@ -46,6 +47,8 @@ function begin(run: string, plan: SnapshotPlan): void {
 async function chunk(run: string, req: Extract<WorkerRequest, { op: 'chunk' }>['chunk']): Promise<void> {
   const p = pending.get(run);
   if (!p) throw new SidecarError(Code.FAILED_PRECONDITION, `no snapshot in progress for run "${run}"`);
+  // The event loop deferred the CRC-32C to here (issue 15): DATA_LOSS with the assembler's message, before any decoding.
+  verifyChunkCrc32c(req.data, req.crc32c, req.where);
   const t0 = performance.now();
   const values = decodeTensor(req.data, req.dtype, req.rows * req.cols);
   switch (req.kind) {

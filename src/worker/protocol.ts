@@ -21,7 +21,10 @@ export interface SnapshotPlan {
   record?: boolean;
 }
 
-/** A validated chunk (ingest's AcceptedChunk); `data` is an owned copy whose buffer is transferred to the worker. */
+/**
+ * A validated chunk (ingest's AcceptedChunk); `data`'s buffer is transferred to the worker (grpc-js' own message
+ * buffer when the chunk owns it, else a copy). `crc32c` ≠ 0: the worker verifies it before decoding.
+ */
 export type ChunkWork = Omit<AcceptedChunk, 'layout'>;
 
 export type { AnalysisContext, KernelSpectrum } from '../analysis/analyzeKernelSnapshot.js';

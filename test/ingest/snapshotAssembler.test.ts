@@ -7,7 +7,7 @@ import type { SnapshotHeader__Output } from '../../src/gen/ntksidecar/v1/Snapsho
 import type { TensorChunk__Output } from '../../src/gen/ntksidecar/v1/TensorChunk.js';
 import type { TensorKind__Output } from '../../src/gen/ntksidecar/v1/TensorKind.js';
 import type { TensorSpec__Output } from '../../src/gen/ntksidecar/v1/TensorSpec.js';
-import { crc32c } from '../../src/ingest/crc32c.js';
+import { crc32c, verifyChunkCrc32c } from '../../src/ingest/crc32c.js';
 import { SnapshotAssembler } from '../../src/ingest/snapshotAssembler.js';
 import type { AcceptedChunk, IngestLimits, ProbeShape } from '../../src/ingest/snapshotAssembler.js';
 import { mulberry32 } from '../../src/random.js';
@@ -133,6 +133,8 @@ describe('SnapshotAssembler: a complete snapshot', () => {
       cols: lastIn.cols,
       data: lastIn.data,
       layout: lastIn.tensor === 'TENSOR_KIND_JACOBIAN' || lastIn.tensor === 'TENSOR_KIND_SKETCH' ? 'columns' : 'rows',
+      crc32c: 0, // verified here (no deferChecksum)
+      where: expect.stringMatching(/^snapshot 7: TENSOR_KIND_\w+ chunk at (column|row) \d+$/) as unknown,
     });
     expect(last?.data).toBe(lastIn.data); // aliased, not copied
     expect(asm.chunkCount).toBe(all.length);
@@ -304,6 +306,19 @@ describe('SnapshotAssembler: chunk faults', () => {
       () => open().accept({ ...good, crc32c: sent }),
       Code.DATA_LOSS, 'snapshot', hex(sent), hex(actual), 'column 0', '240 bytes',
     );
+    // Deferred (the sidecar verifies in the compute worker): accepted with the CRC handed back, and the deferred
+    // check throws exactly the fault accept would have thrown.
+    const deferred = open().accept({ ...good, crc32c: sent }, { deferChecksum: true });
+    expect(deferred.crc32c).toBe(sent);
+    let here: unknown;
+    try {
+      open().accept({ ...good, crc32c: sent });
+    } catch (err) {
+      here = err;
+    }
+    expect(() => verifyChunkCrc32c(deferred.data, deferred.crc32c, deferred.where)).toThrow(here as Error);
+    expect(() => verifyChunkCrc32c(deferred.data, actual, deferred.where)).not.toThrow();
+    expect(open().accept({ ...good, crc32c: 0 }, { deferChecksum: true }).crc32c).toBe(0);
     // A flipped data bit with the original CRC is caught too.
     const flipped = Buffer.from(good.data);
     flipped[17] ^= 4;
