@@ -55,6 +55,8 @@ export interface Run extends RunState {
   status: RunStatus__Output;
   /** true while an Attach stream owns the run. */
   attached: boolean;
+  /** The client certificate that started the run, under mTLS (checkOwner). */
+  owner?: string;
   snapshotsRejected: number;
   latest?: SnapshotRecord;
   decision?: DecisionRecord;

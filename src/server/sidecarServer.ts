@@ -22,7 +22,7 @@ import { ComputePool } from '../worker/computePool.js';
 import { openCohortEngine } from '../cohort/openCohortEngine.js';
 import type { ProtoGrpcType } from '../gen/sidecar.js';
 import type { NtkSidecarHandlers } from '../gen/ntksidecar/v1/NtkSidecar.js';
-import { AttachSession, type DuplexCall } from './attachSession.js';
+import { AttachSession, checkOwner, type DuplexCall } from './attachSession.js';
 import { RunTable, restoredRun, type Run, type StoredRun } from './runTable.js';
 import { RunStore, fileName, type StoredFile } from '../store/runStore.js';
 import { runReport, runSummary } from './reports.js';
@@ -101,7 +101,18 @@ function tolerantDeserializers(service: grpc.ServiceDefinition, log: (level: Log
   return out as grpc.ServiceDefinition;
 }
 
-function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res, need: Scope = 'read') {
+/**
+ * The client's identity under mTLS: its certificate (subject CN and SHA-256 fingerprint). Undefined without client
+ * certificates: then every holder of the trainer token is one identity (docs/errors.md, "Who may do what").
+ */
+function peerIdentity(call: { getAuthContext(): { sslPeerCertificate?: { subject?: { CN?: string | string[] }; fingerprint256?: string } } | null }): string | undefined {
+  const cert = call.getAuthContext()?.sslPeerCertificate;
+  if (!cert?.fingerprint256) return undefined;
+  const cn = Array.isArray(cert.subject?.CN) ? cert.subject.CN.join(',') : cert.subject?.CN;
+  return `CN=${cn ?? '?'} (sha256 ${cert.fingerprint256.slice(0, 23)})`;
+}
+
+function unary<Req, Res>(ctx: ServerContext, fn: (req: Req, identity: string | undefined) => Res, need: Scope = 'read') {
   return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
     try {
       authorize(ctx, call.metadata, need);
@@ -109,7 +120,7 @@ function unary<Req, Res>(ctx: ServerContext, fn: (req: Req) => Res, need: Scope 
       if (undecodable !== undefined) {
         throw new SidecarError(Code.INVALID_ARGUMENT, `the request is not a valid ${call.getPath().split('/').pop()}Request protobuf message (${String(undecodable)}); send the message the proto defines`);
       }
-      callback(null, fn(call.request));
+      callback(null, fn(call.request, peerIdentity(call)));
     } catch (err) {
       const ref = err instanceof SidecarError ? undefined : errorRef();
       if (ref) ctx.log('error', `unary handler ${call.getPath()} failed (${ref}): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
@@ -193,7 +204,7 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
         call.emit('error', toStatus(err));
         return;
       }
-      void new AttachSession(ctx, call as unknown as DuplexCall).serve();
+      void new AttachSession(ctx, call as unknown as DuplexCall, peerIdentity(call)).serve();
     },
     CheckStop: unary(ctx, (req) => {
       checkRunId('CheckStopRequest.run_id', req.run_id);
@@ -217,11 +228,12 @@ function handlers(ctx: ServerContext, isStopping: () => boolean): NtkSidecarHand
       return runReport(ctx.runs.require(req.run_id));
     }),
     ListRuns: unary(ctx, (req) => listRuns(ctx, req)),
-    EndRun: unary(ctx, (req) => {
+    EndRun: unary(ctx, (req, identity) => {
       if (!req.run_id) throw new SidecarError(Code.INVALID_ARGUMENT, 'EndRunRequest.run_id is empty');
       checkRunId('EndRunRequest.run_id', req.run_id);
       const run = ctx.runs.get(req.run_id);
       if (!run) return { run_id: req.run_id, existed: false };
+      checkOwner(run, identity, 'end');
       ctx.runs.end(run, req.status === 'RUN_STATUS_UNSPECIFIED' ? 'RUN_STATUS_COMPLETED' : req.status, ctx.now());
       // The stream that owns the run is told now (issue 14 #7): a negative ack for a snapshot in progress, then
       // FAILED_PRECONDITION — instead of its next snapshot being dropped without an ack.

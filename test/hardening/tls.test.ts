@@ -21,12 +21,12 @@ let dir: string;
 let ca: Buffer;
 let servers: TestServer[] = [];
 
-/** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
+/** A CA, a server certificate for 127.0.0.1 and two client certificates, all signed by the CA. */
 function makeCertificates(): void {
   dir = mkdtempSync(join(tmpdir(), 'ntk-sidecar-tls-'));
   const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=ntk-test-ca', '-keyout', 'ca.key', '-out', 'ca.pem');
-  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']]) {
+  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth'], ['intruder', 'extendedKeyUsage=clientAuth']]) {
     writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
     run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
     run('x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
@@ -47,14 +47,24 @@ function get(url: string, opts: { ca?: Buffer } = {}): Promise<{ status: number;
   });
 }
 
-async function attach(target: string, credentials: grpc.ChannelCredentials): Promise<unknown> {
+async function attach(target: string, credentials: grpc.ChannelCredentials, runId = `tls-${Math.random()}`, jobId = ''): Promise<unknown> {
   const client = new NtkSidecarClient(target, { credentials });
   try {
-    const run = client.attach({ run_id: `tls-${Math.random()}`, probe: { num_samples: 2, num_outputs: 1 } });
-    return await run.accepted;
+    const run = client.attach({ run_id: runId, job_id: jobId, probe: { num_samples: 2, num_outputs: 1 } });
+    try {
+      return await run.accepted;
+    } finally {
+      // Leave the run detached, as a trainer that goes away does.
+      run.cancel();
+      await run.closed.catch(() => undefined);
+    }
   } finally {
     client.close();
   }
+}
+
+function clientCredentials(name: string): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(ca, readFileSync(join(dir, `${name}.key`)), readFileSync(join(dir, `${name}.pem`)));
 }
 
 beforeAll(async () => {
@@ -91,8 +101,28 @@ describe.skipIf(!openssl)('TLS', () => {
       c.tls = { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key'), clientCaFile: join(dir, 'ca.pem') };
     });
     servers.push(server);
-    const withCert = grpc.credentials.createSsl(ca, readFileSync(join(dir, 'client.key')), readFileSync(join(dir, 'client.pem')));
-    expect(await attach(server.grpcTarget, withCert)).toMatchObject({ resumed: false });
+    expect(await attach(server.grpcTarget, clientCredentials('client'))).toMatchObject({ resumed: false });
     await expect(attach(server.grpcTarget, grpc.credentials.createSsl(ca))).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+  });
+
+  it('binds a run to the client certificate that started it: another certificate cannot resume, end or join its job', async () => {
+    const server = await startTestServer((c) => {
+      c.tls = { certFile: join(dir, 'server.pem'), keyFile: join(dir, 'server.key'), clientCaFile: join(dir, 'ca.pem') };
+    });
+    servers.push(server);
+    expect(await attach(server.grpcTarget, clientCredentials('client'), 'owned', 'job-1')).toMatchObject({ resumed: false });
+    const denied = { code: grpc.status.PERMISSION_DENIED, details: expect.stringMatching(/belongs to the client certificate CN=client .* not CN=intruder/) };
+    await expect(attach(server.grpcTarget, clientCredentials('intruder'), 'owned', 'job-1')).rejects.toMatchObject(denied);
+    await expect(attach(server.grpcTarget, clientCredentials('intruder'), 'fake-rank', 'job-1')).rejects.toMatchObject(denied);
+    const intruder = new NtkSidecarClient(server.grpcTarget, { credentials: clientCredentials('intruder') });
+    await expect(intruder.endRun('owned')).rejects.toMatchObject(denied);
+    // Reading stays open to every authenticated client; the owner's stream has closed, the run is not ended.
+    await expect.poll(async () => (await intruder.getRun('owned')).state).toBe('detached');
+    intruder.close();
+    // The owner resumes and ends it.
+    expect(await attach(server.grpcTarget, clientCredentials('client'), 'owned', 'job-1')).toMatchObject({ resumed: true });
+    const owner = new NtkSidecarClient(server.grpcTarget, { credentials: clientCredentials('client') });
+    expect((await owner.endRun('owned')).existed).toBe(true);
+    owner.close();
   });
 });
