@@ -175,15 +175,21 @@ class TorchNtk:
         self.outputs = 1 if out.dim() == 1 else int(out.reshape(out.shape[0], -1).shape[1])
         self.rows = self.samples * self.outputs
         self.projection = projection
-        # V (C x k): the output directions whose gradients are taken. "sum": v = 1/√C (the pNTK's sum of logits);
-        # "random": k columns N(0, 1/C) from PCG64(projection_seed), fixed for the run. E[V Vᵀ] = I/C (random), so
-        # (1/k) Σ_r ⟨∇v_rᵀf(x_i), ∇v_rᵀf(x_j)⟩ has mean K̄ = (1/C) Σ_c K_(ic),(jc).
+        # V (C x k): the output directions whose gradients are taken, unit vectors. "sum": v = 1/√C (the pNTK's
+        # sum of logits, Mohamadi et al.'s scaling); "random": k orthonormal columns of a Haar-random C x C rotation
+        # (QR of a PCG64(projection_seed) Gaussian, signs fixed), the same for the whole run. E[v vᵀ] = I/C for
+        # each column, so (1/k) Σ_r ⟨∇v_rᵀf(x_i), ∇v_rᵀf(x_j)⟩ has mean K̄ = (1/C) Σ_c K_(ic),(jc) with no norm
+        # noise (Gaussian columns would add a χ² scale error of √(2/(kC))), and is K̄ exactly at k = C.
         self._proj: torch.Tensor | None = None
         if projection == "sum":
             self._proj = torch.full((self.outputs, 1), self.outputs ** -0.5)
         elif projection == "random":
+            if projection_dim > self.outputs:
+                raise ValueError(f"projection_dim = {projection_dim} > C = {self.outputs} outputs")
             rng = np.random.Generator(np.random.PCG64(projection_seed))
-            self._proj = torch.from_numpy(rng.standard_normal((self.outputs, projection_dim)) / self.outputs ** 0.5)
+            q, r = np.linalg.qr(rng.standard_normal((self.outputs, self.outputs)))
+            q = q * np.where(np.diag(r) < 0, -1.0, 1.0)
+            self._proj = torch.from_numpy(np.ascontiguousarray(q[:, :projection_dim]))
         self.projection_dim = 0 if self._proj is None else int(self._proj.shape[1])
         if self._proj is not None:
             self._proj = self._proj.to(dtype=out.dtype, device=out.device)
