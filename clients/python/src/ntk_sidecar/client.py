@@ -217,18 +217,21 @@ class SidecarClient:
 
     def send_scalars(self, step: int, train_loss: float, learning_rate: float = 0.0, samples_seen: int = 0,
                      compute_spent: float = 0.0, evals: dict[str, float] | None = None) -> None:
-        """Queue cheap per-step values. A NaN/inf loss is sent as is: the sidecar calls that divergence."""
-        msg = scalars(step, train_loss, learning_rate, samples_seen, compute_spent, evals)
+        """Queue cheap per-step values. A NaN/inf loss is sent as is: the sidecar calls that divergence.
+
+        The training thread only queues the values (a tuple); the sender thread builds the protobuf message."""
+        values = (int(step), float(train_loss), float(learning_rate), int(samples_seen), float(compute_spent),
+                  None if not evals else {k: float(v) for k, v in evals.items()})
         with self._lock:
             if self._closing:
                 raise RuntimeError("send_scalars() after close()")
             if self.recorder is not None:
                 # Under the lock: the recording keeps the order in which items enter the queue.
-                self.recorder.scalars(msg.scalars.step, msg.scalars.train_loss, msg.scalars.compute_spent)
+                self.recorder.scalars(values[0], values[1], values[4])
             if self._queued_scalars >= self.max_queued_scalars:
                 self._drop_oldest("scalars")
                 self.stats.scalars_dropped += 1
-            self._queue.append(_Item("scalars", msg))
+            self._queue.append(_Item("scalars", values))
             self._queued_scalars += 1
             self._lock.notify_all()
 
@@ -395,7 +398,7 @@ class SidecarClient:
                     yield run_end(item.payload)
                     return
                 if item.kind == "scalars":
-                    yield item.payload
+                    yield scalars(*item.payload)
                     self.stats.scalars_sent += 1
                     continue
                 snapshot: Snapshot = item.payload
