@@ -9,6 +9,7 @@ import { analyzeSnapshot, type AnalysisHistory, type AnalyzedKernel } from './an
 import { OVERLAP_K, type KernelState } from './kernelDrift.js';
 import type { PredictionInput } from './predictionDiagnostics.js';
 import type { RunSetup, SnapshotDiagnostics } from './types.js';
+import type { ForecastSettings, GeneralizationPoint } from './generalizationForecast.js';
 
 export interface KernelSpectrum extends SpectrumSummary {
   kernel: 'full' | 'traced';
@@ -29,6 +30,8 @@ export interface AnalysisContext {
   observed: PredictionInput['observed'];
   /** The kernel is Adam-preconditioned K_P (SnapshotHeader.kernel_preconditioned). */
   preconditioned: boolean;
+  /** G5's forecast inputs (docs/generalization.md G5): the run's points so far and the policy's settings. */
+  forecast?: { series: readonly GeneralizationPoint[]; settings: ForecastSettings; budgetEnd?: number };
   /** KESS settings of the run's policy (docs/science.md A12/A14); budgetStep from RunStart.budget.max_steps. */
   kess: PredictionInput['kess'];
 }

@@ -13,6 +13,7 @@ import { eosRatio, gnSharpnessCe, gnSharpnessMse, stabilityThreshold } from './s
 import { etaEff } from './timeMap.js';
 import type { RunSetup, SnapshotDiagnostics, StabilityDiagnostics } from './types.js';
 import { estimateGeneralization, evalProbeEstimates, type GeneralizationReportFields } from './generalization.js';
+import { forecastGeneralization, type ForecastSettings, type GeneralizationPoint } from './generalizationForecast.js';
 
 /** Prediction-change points kept for Label Wave (G4). */
 const MAX_EVAL_CHANGED = 512;
@@ -44,6 +45,7 @@ export interface AnalyzeInput {
   evalTargets?: Float64Array;
   observed: PredictionInput['observed'];
   kess: PredictionInput['kess'];
+  forecast?: { series: readonly GeneralizationPoint[]; settings: ForecastSettings; budgetEnd?: number };
 }
 
 export interface AnalysisHistory {
@@ -137,7 +139,13 @@ function generalization(input: AnalyzeInput, kernel: AnalyzedKernel | undefined,
 export function analyzeSnapshot(input: AnalyzeInput, history: AnalysisHistory): { diagnostics: SnapshotDiagnostics; history: AnalysisHistory; warning?: string } {
   const out = dynamics(input, history);
   try {
-    out.diagnostics.generalization = generalization(input, input.traced ?? input.full, history, out.history);
+    const report = generalization(input, input.traced ?? input.full, history, out.history);
+    out.diagnostics.generalization = report;
+    if (input.forecast) {
+      const { series, settings, budgetEnd } = input.forecast;
+      const points = report ? [...series, { step: input.step, ...report }] : series;
+      out.diagnostics.generalizationForecast = forecastGeneralization(points, input.step, settings, budgetEnd);
+    }
     return out;
   } catch (err) {
     return { ...out, warning: `generalisation estimates: ${err instanceof Error ? err.message : String(err)}` };

@@ -5,6 +5,7 @@
  */
 
 import type { GeneralizationReportFields } from './generalization.js';
+import type { GeneralizationForecast } from './generalizationForecast.js';
 
 export type LossKind = 'mse' | 'cross_entropy';
 export type OptimizerKind = 'sgd' | 'momentum' | 'adam';
@@ -96,4 +97,6 @@ export interface SnapshotDiagnostics {
   prediction?: PredictionDiagnostics;
   /** docs/generalization.md G1–G4. */
   generalization?: GeneralizationReportFields;
+  /** docs/generalization.md G5: the learning-curve forecast, when the policy's rule reads it. */
+  generalizationForecast?: GeneralizationForecast;
 }

@@ -6,9 +6,9 @@
 import { initialDetectorState, updateDetectors, updateLossDetectors, type DetectorFlags, type DetectorState, type LossPoint } from '../analysis/detectors.js';
 import type { AnalysisContext } from '../analysis/analyzeKernelSnapshot.js';
 import type { RunSetup, SnapshotDiagnostics } from '../analysis/types.js';
-import { decide } from './decide.js';
+import { budgetSteps, decide } from './decide.js';
 import type { Verdict } from './verdict.js';
-import type { GeneralizationPoint } from './generalizationRule.js';
+import type { GeneralizationPoint } from '../analysis/generalizationForecast.js';
 import type { Policy } from './policy.js';
 
 /** Observed losses kept per run for curve fits and detectors (oldest dropped beyond this). */
@@ -131,7 +131,7 @@ export function advanceRun(state: RunState, event: RunEvent, policy: Policy): { 
       dataFinite: event.finite,
       snapshots: next.snapshotsAccepted,
       kernelSnapshots: next.kernelSnapshots,
-      analysis: { history: next.diagnostics, flags: detected.flags, losses, generalization: next.generalization },
+      analysis: { history: next.diagnostics, flags: detected.flags, losses, generalization: next.generalization, forecast: event.diagnostics.generalizationForecast },
     },
     policy,
     state.verdict,
@@ -176,6 +176,10 @@ export function snapshotContext(state: RunState, run: RunConstants, snap: Snapsh
     // The snapshot's own loss is part of the curve its prediction is fitted to.
     observed: observeLoss(state.observed, snap.step, snap.trainLoss),
     preconditioned: snap.preconditioned,
+    // G5's learning-curve fit runs with the analysis, off the event loop, on the points so far.
+    forecast: policy.rule === 'generalization'
+      ? { series: state.generalization ?? [], settings: policy.generalization, budgetEnd: budgetSteps(policy, state.limits) || undefined }
+      : undefined,
     kess: {
       rho: stopping.rho,
       eps: KESS_K1_EPS,

@@ -9,7 +9,8 @@ import type { SnapshotDiagnostics } from '../analysis/types.js';
 import type { Action, Verdict } from './verdict.js';
 import type { Policy } from './policy.js';
 import { evaluateStopping, stopVotesOf } from './stopping.js';
-import { evaluateGeneralizationStopping, type GeneralizationPoint } from './generalizationRule.js';
+import { evaluateGeneralizationStopping } from './generalizationRule.js';
+import type { GeneralizationForecast, GeneralizationPoint } from '../analysis/generalizationForecast.js';
 
 /** What the A14 chain reads at a snapshot (docs/science.md A13/A14). */
 export interface StoppingAnalysis {
@@ -23,6 +24,8 @@ export interface StoppingAnalysis {
   observedKess?: ObservedKess;
   /** Generalisation estimates of the run's snapshots, oldest first (docs/generalization.md G5). */
   generalization?: readonly GeneralizationPoint[];
+  /** This snapshot's G5 forecast, when the policy's rule is `generalization` and the run has an estimate. */
+  forecast?: GeneralizationForecast;
 }
 
 export interface DecisionInput {
@@ -39,6 +42,11 @@ export interface DecisionInput {
   run: { warmupSteps: number; maxSteps: number; maxCompute: number };
   /** Present on snapshot evaluations: enables the A14 chain after divergence, budgets and warm-up. */
   analysis?: StoppingAnalysis;
+}
+
+/** The step budget of a run under a policy: the tighter of the two; 0 = none. */
+export function budgetSteps(policy: Pick<Policy, 'maxSteps'>, run: { maxSteps: number }): number {
+  return tighter(policy.maxSteps, run.maxSteps);
 }
 
 /** The smaller of two limits where 0 means "none". */
@@ -68,7 +76,7 @@ export function decide(input: DecisionInput, policy: Policy, previous: Verdict |
   }
 
   const warmup = Math.max(policy.warmupSteps, input.run.warmupSteps);
-  const maxSteps = tighter(policy.maxSteps, input.run.maxSteps);
+  const maxSteps = budgetSteps(policy, input.run);
   const maxCompute = tighter(policy.maxCompute, input.run.maxCompute);
   if (step >= warmup) {
     if (maxSteps > 0 && step >= maxSteps) {
@@ -100,11 +108,11 @@ export function decide(input: DecisionInput, policy: Policy, previous: Verdict |
     };
   }
   if (input.analysis) {
-    const { history, flags, losses, observedKess, generalization } = input.analysis;
+    const { history, flags, losses, observedKess, generalization, forecast } = input.analysis;
     const votes = stopVotesOf(previous);
     if (policy.rule !== 'loss' && generalization) {
       const verdict = evaluateGeneralizationStopping(
-        { step, flags, logitsOnly: history.length === 0, series: generalization, votes, budgetEnd: maxSteps || undefined, computePerStep: step > 0 && computeSpent > 0 ? computeSpent / step : undefined },
+        { step, flags, logitsOnly: history.length === 0, series: generalization, forecast, votes, computePerStep: step > 0 && computeSpent > 0 ? computeSpent / step : undefined },
         policy,
       );
       // No estimate the rule can read (no targets, logits or evaluation probe): the training-loss chain decides.

@@ -4,16 +4,18 @@
  * predicted gain over the horizon H = horizonFraction·s_t clears the threshold, or while too few points exist;
  * otherwise a STOP vote (REASON_GENERALIZATION_SATURATED). Hysteresis and latching stay with the caller (A14).
  */
-import { extrapolateLearningCurve, LEARNING_CURVE_MIN_POINTS, type CurvePoint } from '../analysis/learningCurve.js';
+import { LEARNING_CURVE_MIN_POINTS, type CurvePoint } from '../analysis/learningCurve.js';
 import type { DetectorFlags } from '../analysis/detectors.js';
-import type { GeneralizationReportFields } from '../analysis/generalization.js';
-import { mulberry32, type Rng } from '../random.js';
+import {
+  forecastGeneralization,
+  GENERALIZATION_ESTIMATES,
+  type EstimateChoice,
+  type GeneralizationEstimateName,
+  type GeneralizationForecast,
+  type GeneralizationPoint,
+} from '../analysis/generalizationForecast.js';
 import type { Verdict } from './verdict.js';
 import { stabilityGuard, type StoppingConfig } from './stopping.js';
-
-/** The estimates the rule can read, declared once: evidence.estimate is an index into this list. */
-export const GENERALIZATION_ESTIMATES = ['loo_accuracy', 'eval_accuracy', 'neg_loo_error'] as const;
-export type GeneralizationEstimateName = (typeof GENERALIZATION_ESTIMATES)[number];
 
 export interface GeneralizationRuleConfig {
   /** H = horizonFraction·s_t (A14's 0.2). */
@@ -42,6 +44,7 @@ export const DEFAULT_GENERALIZATION_RULE: GeneralizationRuleConfig = {
   pricePerCompute: 0,
 };
 
+/** One estimate's curve, for evaluateGeneralizationRule (tests, and callers with a curve of their own). */
 export interface GeneralizationRuleInput {
   estimate: GeneralizationEstimateName;
   /** The estimate's history (step, value), this snapshot included; larger is better. */
@@ -51,8 +54,6 @@ export interface GeneralizationRuleInput {
   budgetEnd?: number;
   /** Compute per step (compute_spent/step), for the price. */
   computePerStep?: number;
-  /** Seeded generator for the bootstrap. */
-  rng: Rng;
 }
 
 function check(cfg: GeneralizationRuleConfig): void {
@@ -66,60 +67,55 @@ function check(cfg: GeneralizationRuleConfig): void {
   }
 }
 
-/** G5: one verdict from one estimate's curve. Pure (the bootstrap draws come from input.rng). */
+/** G5 on a curve of one estimate: its forecast, then generalizationVerdict. */
 export function evaluateGeneralizationRule(input: GeneralizationRuleInput, cfg: GeneralizationRuleConfig = DEFAULT_GENERALIZATION_RULE): Verdict {
   check(cfg);
-  const { step, estimate } = input;
-  const idx = GENERALIZATION_ESTIMATES.indexOf(estimate);
-  if (idx < 0) throw new RangeError(`generalization rule: unknown estimate ${String(estimate)}`);
-  const usable = input.series.filter((p) => p.step > 0 && p.step <= step && Number.isFinite(p.value));
-  let H = cfg.horizonFraction * step;
-  if (input.budgetEnd !== undefined && input.budgetEnd > 0) H = Math.min(H, input.budgetEnd - step);
-  const base = { estimate: idx, step, horizon: Math.max(0, H), points: usable.length };
-  if (usable.length < cfg.minPoints) {
+  const field = { loo_accuracy: 'looAccuracy', eval_accuracy: 'evalAccuracy', neg_loo_error: 'looError' } as const;
+  const sign = input.estimate === 'neg_loo_error' ? -1 : 1;
+  const series = input.series.map((p) => ({ step: p.step, heldOut: false, [field[input.estimate]]: sign * p.value }));
+  const forecast = forecastGeneralization(series, input.step, { ...cfg, estimate: input.estimate }, input.budgetEnd)!;
+  return generalizationVerdict(forecast, cfg, input.computePerStep);
+}
+
+/**
+ * G5's horizon test on a forecast: CONTINUE (REASON_GENERALIZATION_GAIN) while the upper end of the predicted gain
+ * over H clears the threshold (δ_G in accuracy units, or a relative δ for −LOO error, or the price of H's compute) or
+ * while the curve is too short to forecast; otherwise a STOP vote (REASON_GENERALIZATION_SATURATED).
+ */
+export function generalizationVerdict(fc: GeneralizationForecast, cfg: GeneralizationRuleConfig, computePerStep?: number): Verdict {
+  const { estimate, step, horizon: H } = fc;
+  const base = { estimate: GENERALIZATION_ESTIMATES.indexOf(estimate), step, horizon: H, points: fc.points };
+  if (fc.points < cfg.minPoints) {
     return {
       action: 'ACTION_CONTINUE',
       reason: 'REASON_GENERALIZATION_GAIN',
-      detail: `${estimate}: ${usable.length} of ${cfg.minPoints} points needed for the generalisation curve; continuing.`,
+      detail: `${estimate}: ${fc.points} of ${cfg.minPoints} points needed for the generalisation curve; continuing.`,
       evidence: base,
     };
   }
-  const at = [step + Math.max(0, H)];
-  if (input.budgetEnd !== undefined && input.budgetEnd > step) at.push(input.budgetEnd);
-  const fc = extrapolateLearningCurve(usable, at, { rng: input.rng, bootstrap: cfg.bootstrap, reference: step });
-  if (fc === undefined) {
+  if (fc.value === undefined || fc.gain === undefined || fc.gainSpread === undefined) {
     return { action: 'ACTION_CONTINUE', reason: 'REASON_GENERALIZATION_GAIN', detail: `${estimate}: no curve fit; continuing.`, evidence: base };
   }
-  const h = fc.forecasts[0];
-  const upper = h.gain + cfg.upperZ * h.gainSpread;
-  const delta = estimate === 'neg_loo_error' ? cfg.minRelativeErrorGain * Math.abs(fc.referenceValue) : cfg.minAccuracyGain;
-  const price = cfg.pricePerCompute > 0 && input.computePerStep !== undefined ? cfg.pricePerCompute * input.computePerStep * H : 0;
+  const upper = fc.gain + cfg.upperZ * fc.gainSpread;
+  const delta = estimate === 'neg_loo_error' ? cfg.minRelativeErrorGain * Math.abs(fc.value) : cfg.minAccuracyGain;
+  const price = cfg.pricePerCompute > 0 && computePerStep !== undefined ? cfg.pricePerCompute * computePerStep * H : 0;
   const threshold = Math.max(delta, price);
-  const evidence: Record<string, number> = {
-    ...base,
-    value: fc.referenceValue,
-    predicted_gain: h.gain,
-    gain_spread: h.gainSpread,
-    gain_upper: upper,
-    threshold,
-  };
-  if (fc.forecasts.length > 1) {
-    evidence.gain_to_budget_end = fc.forecasts[1].gain;
-    evidence.gain_to_budget_end_spread = fc.forecasts[1].gainSpread;
-  }
+  const evidence: Record<string, number> = { ...base, value: fc.value, predicted_gain: fc.gain, gain_spread: fc.gainSpread, gain_upper: upper, threshold };
+  if (fc.gainToBudgetEnd !== undefined) evidence.gain_to_budget_end = fc.gainToBudgetEnd;
+  if (fc.gainToBudgetEndSpread !== undefined) evidence.gain_to_budget_end_spread = fc.gainToBudgetEndSpread;
   const fmt = (x: number) => x.toPrecision(3);
   if (H > 0 && upper > threshold) {
     return {
       action: 'ACTION_CONTINUE',
       reason: 'REASON_GENERALIZATION_GAIN',
-      detail: `${estimate} is predicted to gain ${fmt(h.gain)} ± ${fmt(h.gainSpread)} by step ${Math.round(step + H)} (upper ${fmt(upper)} > ${fmt(threshold)}).`,
+      detail: `${estimate} is predicted to gain ${fmt(fc.gain)} ± ${fmt(fc.gainSpread)} by step ${Math.round(step + H)} (upper ${fmt(upper)} > ${fmt(threshold)}).`,
       evidence,
     };
   }
   return {
     action: 'ACTION_STOP',
     reason: 'REASON_GENERALIZATION_SATURATED',
-    detail: `${estimate} has saturated: predicted gain ${fmt(h.gain)} ± ${fmt(h.gainSpread)} over the next ${Math.round(Math.max(0, H))} steps (upper ${fmt(upper)} ≤ ${fmt(threshold)}).`,
+    detail: `${estimate} has saturated: predicted gain ${fmt(fc.gain)} ± ${fmt(fc.gainSpread)} over the next ${Math.round(H)} steps (upper ${fmt(upper)} ≤ ${fmt(threshold)}).`,
     evidence: { ...evidence, would_stop_step: step },
   };
 }
@@ -127,10 +123,6 @@ export function evaluateGeneralizationRule(input: GeneralizationRuleInput, cfg: 
 /** Which curve the decision reads (policy `rule:`): the A14 training-loss chain, a generalisation estimate (G5), or Label Wave (G4). */
 export const STOPPING_RULES = ['loss', 'generalization', 'label_wave'] as const;
 export type StoppingRule = (typeof STOPPING_RULES)[number];
-
-/** Policy `generalization.estimate:` — 'auto' = the evaluation probe when the run sends one, else kernel LOO. */
-export const ESTIMATE_CHOICES = ['auto', ...GENERALIZATION_ESTIMATES] as const;
-export type EstimateChoice = (typeof ESTIMATE_CHOICES)[number];
 
 export interface GeneralizationPolicy extends GeneralizationRuleConfig {
   estimate: EstimateChoice;
@@ -143,38 +135,15 @@ export function checkGeneralizationRule(cfg: GeneralizationRuleConfig): void {
   check(cfg);
 }
 
-/** One snapshot's generalisation estimates (docs/generalization.md G1–G4) at its step. */
-export interface GeneralizationPoint extends GeneralizationReportFields {
-  step: number;
-}
-
-/** An estimate as a larger-is-better value. */
-export function estimateValue(p: GeneralizationReportFields, name: GeneralizationEstimateName): number | undefined {
-  switch (name) {
-    case 'loo_accuracy':
-      return p.looAccuracy;
-    case 'eval_accuracy':
-      return p.evalAccuracy;
-    case 'neg_loo_error':
-      return p.looError === undefined ? undefined : -p.looError;
-  }
-}
-
-/** 'auto' takes the first estimate the run has: the evaluation probe, then kernel LOO accuracy, then −LOO error. */
-export function chooseEstimate(series: readonly GeneralizationPoint[], choice: EstimateChoice): GeneralizationEstimateName | undefined {
-  const has = (name: GeneralizationEstimateName) => series.some((p) => Number.isFinite(estimateValue(p, name)));
-  if (choice !== 'auto') return has(choice) ? choice : undefined;
-  return (['eval_accuracy', 'loo_accuracy', 'neg_loo_error'] as const).find(has);
-}
-
 export interface GeneralizationStoppingInput {
   step: number;
   flags: DetectorFlags;
   logitsOnly: boolean;
   series: readonly GeneralizationPoint[];
+  /** This snapshot's forecast (analysis, off the event loop); absent when the run has no estimate G5 can read. */
+  forecast?: GeneralizationForecast;
   /** STOP votes so far (stopVotesOf(previous verdict)). */
   votes: number;
-  budgetEnd?: number;
   computePerStep?: number;
 }
 
@@ -203,20 +172,13 @@ export function evaluateGeneralizationStopping(
       evidence: { step, label_wave_step: wave, would_stop_step: step },
     };
   }
-  const estimate = chooseEstimate(series, policy.generalization.estimate);
-  if (estimate === undefined) return undefined;
+  const forecast = input.forecast;
+  if (forecast === undefined) return undefined;
   if (guard) return guard;
   // G5: say whether the curve came from honest held-out predictions or from training samples (validation-free).
-  const heldOut = estimate === 'eval_accuracy' && series[series.length - 1]?.heldOut === true;
-  const points = series.flatMap((p) => {
-    const value = estimateValue(p, estimate);
-    return value !== undefined && Number.isFinite(value) ? [{ step: p.step, value }] : [];
-  });
-  // Seeded by the step: the same recording replays to the same bootstrap draws.
-  const verdict = evaluateGeneralizationRule(
-    { estimate, series: points, step, budgetEnd: input.budgetEnd, computePerStep: input.computePerStep, rng: mulberry32(0x9e3779b9 ^ step) },
-    policy.generalization,
-  );
+  const heldOut = forecast.heldOut;
+  const estimate = forecast.estimate;
+  const verdict = generalizationVerdict(forecast, policy.generalization, input.computePerStep);
   const mode = heldOut ? 'held-out evaluation probe' : estimate === 'eval_accuracy' ? 'evaluation probe of training samples' : 'kernel leave-one-out';
   verdict.evidence.held_out = heldOut ? 1 : 0;
   verdict.detail = `${verdict.detail} [${mode}]`;

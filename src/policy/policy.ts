@@ -3,9 +3,9 @@
  * warm-up, budgets, shadow mode and the A14 stopping parameters and A13 detector thresholds (`stopping:`).
  */
 import { DEFAULT_STOPPING_CONFIG, type StoppingConfig } from './stopping.js';
+import { ESTIMATE_CHOICES } from '../analysis/generalizationForecast.js';
 import {
   DEFAULT_GENERALIZATION_POLICY,
-  ESTIMATE_CHOICES,
   STOPPING_RULES,
   checkGeneralizationRule,
   type GeneralizationPolicy,
