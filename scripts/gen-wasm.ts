@@ -3,6 +3,7 @@
  * (`npm run gen:wasm`):
  *   src/kernel/wasm/gram.wat   → src/kernel/wasm/gramWasm.ts   (GRAM_WASM_BASE64)
  *   src/spectrum/wasm/gemm.wat → src/spectrum/wasm/gemmWasm.ts (GEMM_WASM_BASE64)
+ *   src/spectrum/wasm/symv.wat → src/spectrum/wasm/symvWasm.ts (SYMV_WASM_BASE64)
  * The runtime imports those modules and never needs wabt; test/kernel/wasmGenerated.test.ts fails while a
  * committed module differs from this output.
  *
@@ -17,6 +18,7 @@ import wabtInit from 'wabt';
 const MODULES = [
   { wat: 'src/kernel/wasm/gram.wat', out: 'src/kernel/wasm/gramWasm.ts', name: 'GRAM_WASM_BASE64' },
   { wat: 'src/spectrum/wasm/gemm.wat', out: 'src/spectrum/wasm/gemmWasm.ts', name: 'GEMM_WASM_BASE64' },
+  { wat: 'src/spectrum/wasm/symv.wat', out: 'src/spectrum/wasm/symvWasm.ts', name: 'SYMV_WASM_BASE64' },
 ];
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -19,6 +19,7 @@
  *   back-transformation on the n×k block only: O(n²k) instead of O(n³) for the vector stages.
  */
 import { gemm } from './gemm.js';
+import { WasmSymv, wasmSymvSupported } from './wasmSymv.js';
 import { tridiagonalDC, tridiagonalInverseIteration, tridiagonalQL } from './tridiagonalEigen.js';
 
 export interface EighOptions {
@@ -40,6 +41,20 @@ export interface EighResult {
 
 /** vectorCount below this fraction of n uses inverse iteration; above it divide and conquer is cheaper and sturdier. */
 const PARTIAL_VECTOR_FRACTION = 0.5;
+
+/** Reflectors per panel of the blocked tridiagonalisation (LAPACK's dsytrd uses 32). */
+export const TRIDIAGONAL_BLOCK = 32;
+/** Order from which the blocked tridiagonalisation is used (measured; bench/eigh.bench.ts). */
+export const TRIDIAGONAL_CROSSOVER = 256;
+
+export interface TridiagonalOptions {
+  /** Panel width (default TRIDIAGONAL_BLOCK); < 2 forces the unblocked path. */
+  blockSize?: number;
+  /** Smallest order reduced blocked (default TRIDIAGONAL_CROSSOVER); panels stop once the leading block is below half of it. */
+  crossover?: number;
+  /** The panel mat-vec: WebAssembly SIMD where the runtime has it (default), or scalar JavaScript. */
+  symv?: 'simd' | 'scalar';
+}
 
 /** Reflectors per compact-WY block in the back-transformation. */
 const WY_BLOCK = 32;
@@ -137,14 +152,25 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
  * vector u_i (entries 0..i−1) with P_i = I − u uᵀ/hh[i] (hh[i] = 0 ⇒ P_i = I). A = Q T Qᵀ with
  * Q = P_{n−1} ⋯ P_2.
  */
-function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, hh: Float64Array): void {
+export function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, hh: Float64Array, opts: TridiagonalOptions = {}): void {
+  const nb = opts.blockSize ?? TRIDIAGONAL_BLOCK;
+  const cross = opts.crossover ?? TRIDIAGONAL_CROSSOVER;
+  const top = nb >= 2 && n >= cross ? reduceBlocked(w, n, e, hh, nb, Math.max(cross, 2 * nb) >> 1, opts.symv !== 'scalar') : n - 1;
+  reduceUnblocked(w, n, e, hh, top);
+  if (n > 1) e[1] = w[n];
+  e[0] = 0;
+  for (let i = 0; i < n; i++) d[i] = w[i * n + i];
+}
+
+/** Unblocked reduction (fused rank-2 update and mat-vec) of the leading (top+1)×(top+1) block. */
+function reduceUnblocked(w: Float64Array, n: number, e: Float64Array, hh: Float64Array, top: number): void {
   // p holds (leading block)·u for the current reflector; for steps after the first it is accumulated
   // during the previous step's rank-2 update.
   const p = new Float64Array(n);
   const q = new Float64Array(n);
-  let have = n > 2 && makeReflector(w, n, n - 1, e, hh);
-  if (have) symmetricMatvec(w, n, n - 1, p);
-  for (let i = n - 1; i >= 2; i--) {
+  let have = top >= 2 && makeReflector(w, n, top, e, hh);
+  if (have) symmetricMatvec(w, n, top, p);
+  for (let i = top; i >= 2; i--) {
     const next = i - 1;
     if (!have) {
       // P_i = I: the block is unchanged; set up reflector i−1 directly.
@@ -179,9 +205,124 @@ function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64A
     for (let k = 0; k < next; k++) p[k] = 0;
     fusedUpdate(w, n, ri, rn, next, q, p);
   }
-  if (n > 1) e[1] = w[n];
-  e[0] = 0;
-  for (let i = 0; i < n; i++) d[i] = w[i * n + i];
+}
+
+/**
+ * Blocked reduction (LAPACK dsytrd/dlatrd, upper-column ≡ our lower-row storage): panels of nb reflectors from
+ * the bottom row up. Within a panel row i is brought up to date just before its reflector is built
+ * (A[i,0..i] −= Σ_c V[i,c]·W[0..i,c] + W[i,c]·V[0..i,c] over the panel's earlier reflectors), and the panel's
+ * w = A u comes from a symmetric mat-vec on the block as it stood when the panel began, corrected by
+ * −V(Wᵀu) − W(Vᵀu). After the panel, the leading block A[0..lo) ← A − V Wᵀ − W Vᵀ in one gemm per row block
+ * ([V W]·[W V]ᵀ, k = 2·nb; only the lower triangle plus at most one block's overhang is computed).
+ * Storage and results are those of the unblocked path: u_i in row i, H in hh[i], e[i].
+ * Returns the last row still to reduce (the unblocked path finishes from there), i.e. lo − 1 of the last panel.
+ */
+function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64Array, nb: number, stopBelow: number, simd: boolean): number {
+  const vt = new Float64Array(nb * n); // row c: u of the panel's c-th reflector (entries 0..i−1)
+  const wt = new Float64Array(nb * n); // row c: q, so that the update is A − u qᵀ − q uᵀ
+  const vw = new Float64Array(n * 2 * nb); // [V W] (m × 2nb) for the trailing gemm
+  const wv = new Float64Array(2 * nb * n); // [Wᵀ; Vᵀ] (2nb × m)
+  const p = new Float64Array(n);
+  const t1 = new Float64Array(nb);
+  const t2 = new Float64Array(nb);
+  const symv = createSymv(w, n, simd);
+  let hi = n - 1;
+  while (hi + 1 > stopBelow && hi - nb + 1 >= 2) {
+    const lo = hi - nb + 1;
+    symv.begin(hi); // the leading hi×hi block as it stands now (rows 0..hi−1)
+    for (let c = 0; c < nb; c++) {
+      const i = hi - c;
+      const ri = i * n;
+      // Bring row i (entries 0..i) up to date with the panel's earlier reflectors.
+      for (let b = 0; b < c; b++) {
+        const vr = b * n;
+        const vi = vt[vr + i];
+        const wi = wt[vr + i];
+        if (vi === 0 && wi === 0) continue;
+        for (let k = 0; k <= i; k++) w[ri + k] -= vi * wt[vr + k] + wi * vt[vr + k];
+      }
+      const cr = c * n;
+      if (!makeReflector(w, n, i, e, hh)) {
+        vt.fill(0, cr, cr + i + 1);
+        wt.fill(0, cr, cr + i + 1);
+        continue;
+      }
+      // p = A_old u − V (Wᵀ u) − W (Vᵀ u) over rows 0..i−1.
+      symv.apply(i, ri, p);
+      for (let b = 0; b < c; b++) {
+        const vr = b * n;
+        let s1 = 0;
+        let s2 = 0;
+        for (let k = 0; k < i; k++) {
+          const uk = w[ri + k];
+          s1 += wt[vr + k] * uk;
+          s2 += vt[vr + k] * uk;
+        }
+        t1[b] = s1;
+        t2[b] = s2;
+      }
+      for (let b = 0; b < c; b++) {
+        const vr = b * n;
+        const a1 = t1[b];
+        const a2 = t2[b];
+        if (a1 === 0 && a2 === 0) continue;
+        for (let k = 0; k < i; k++) p[k] -= vt[vr + k] * a1 + wt[vr + k] * a2;
+      }
+      const h = hh[i];
+      let up = 0;
+      for (let k = 0; k < i; k++) up += w[ri + k] * p[k];
+      const kk = up / (2 * h * h);
+      for (let k = 0; k < i; k++) {
+        const uk = w[ri + k];
+        vt[cr + k] = uk;
+        wt[cr + k] = p[k] / h - kk * uk;
+      }
+      vt[cr + i] = 0;
+      wt[cr + i] = 0;
+    }
+    // Trailing update of the leading lo×lo block (lower triangle), A ← A − V Wᵀ − W Vᵀ.
+    const m = lo;
+    const k2 = 2 * nb;
+    for (let r = 0; r < m; r++) {
+      const o = r * k2;
+      for (let c = 0; c < nb; c++) {
+        vw[o + c] = vt[c * n + r];
+        vw[o + nb + c] = wt[c * n + r];
+      }
+    }
+    for (let c = 0; c < nb; c++) {
+      wv.set(wt.subarray(c * n, c * n + m), c * m);
+      wv.set(vt.subarray(c * n, c * n + m), (nb + c) * m);
+    }
+    for (let r0 = 0; r0 < m; r0 += UPDATE_ROWS) {
+      const r1 = Math.min(m, r0 + UPDATE_ROWS);
+      gemm(r1 - r0, r1, k2, vw, r0 * k2, k2, wv, 0, m, w, r0 * n, n, 'sub');
+    }
+    hi = lo - 1;
+  }
+  return hi;
+}
+
+/** Rows per gemm call of the trailing update (columns 0..r1: the overhang above the diagonal is ≤ this). */
+const UPDATE_ROWS = 128;
+
+interface Symv {
+  /** Snapshot of rows 0..rows−1 of the lower triangle (the block as it stands when a panel begins). */
+  begin(rows: number): void;
+  /** p[0..i−1] = (leading i×i block of the snapshot)·u, u = row i of w (entries 0..i−1), at offset ri. */
+  apply(i: number, ri: number, p: Float64Array): void;
+}
+
+/** The panel's symmetric mat-vec: WebAssembly SIMD (wasmSymv.ts) when available, else scalar JS on w itself. */
+function createSymv(w: Float64Array, n: number, simd: boolean): Symv {
+  if (simd && wasmSymvSupported()) return new WasmSymv(w, n);
+  // Scalar: rows 0..i−1 of w are untouched during a panel until they are reached, so w is its own snapshot.
+  return {
+    begin(): void {},
+    apply(i: number, _ri: number, p: Float64Array): void {
+      symmetricMatvec(w, n, i, p);
+    },
+  };
 }
 
 /**
@@ -288,7 +429,7 @@ function symmetricMatvec(w: Float64Array, n: number, i: number, p: Float64Array)
  * Mᵀ = P_{i0} ⋯ P_{i1−1} = I − Y T Yᵀ with T upper triangular (LAPACK dlarft, forward, columnwise).
  * Only rows 0..i1−2 of Z are touched by the block.
  */
-function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float64Array, cols: number): void {
+export function applyReflectors(w: Float64Array, hh: Float64Array, n: number, z: Float64Array, cols: number): void {
   if (cols === 0) return;
   const yt = new Float64Array(WY_BLOCK * n); // row c = u_{i0+c}, zero-padded to R
   const y = new Float64Array(n * WY_BLOCK); // Y = Ytᵀ (R × nb)

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly kernels are committed assembled (src/kernel/wasm/gramWasm.ts, src/spectrum/wasm/gemmWasm.ts),
+ * The WebAssembly kernels are committed assembled (src/kernel/wasm/gramWasm.ts, src/spectrum/wasm/gemmWasm.ts, symvWasm.ts),
  * so that the runtime never needs wabt; this fails when one is stale (run `npm run gen:wasm`). It runs the exact
  * `npm run gen:wasm` command into a temp dir and compares, and checks the committed bytes are the modules the
  * backends instantiate.
@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GRAM_WASM_BASE64 } from '../../src/kernel/wasm/gramWasm.js';
 import { GEMM_WASM_BASE64 } from '../../src/spectrum/wasm/gemmWasm.js';
+import { SYMV_WASM_BASE64 } from '../../src/spectrum/wasm/symvWasm.js';
 import { WasmKernelModule } from '../../src/wasmRuntime.js';
 
-const COMMITTED = ['src/kernel/wasm/gramWasm.ts', 'src/spectrum/wasm/gemmWasm.ts'];
+const COMMITTED = ['src/kernel/wasm/gramWasm.ts', 'src/spectrum/wasm/gemmWasm.ts', 'src/spectrum/wasm/symvWasm.ts'];
 /** WebAssembly.Module's reflection API (tsconfig has no DOM lib, and @types/node does not declare it). */
 const WasmModule = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; exports(m: object): Array<{ name: string }> } } })
   .WebAssembly.Module;
@@ -38,6 +39,7 @@ describe('generated WebAssembly modules', () => {
     const cases: Array<[string, string[]]> = [
       [GRAM_WASM_BASE64, ['gram_f32', 'gram_f64', 'memory', 'pack_f32_f32', 'pack_f32_f64', 'pack_f64_f32', 'pack_f64_f64']],
       [GEMM_WASM_BASE64, ['gemm_f64', 'memory', 'pack_a', 'pack_b']],
+      [SYMV_WASM_BASE64, ['memory', 'symv_packed']],
     ];
     for (const [b64, names] of cases) {
       const mod = new WasmKernelModule(b64);
