@@ -16,6 +16,17 @@ BLAS and torch run one thread (set before torch loads) so that CPU time lands wh
 
     /usr/bin/python3 clients/python/scripts/bench_overhead.py                 # starts a sidecar (node + tsx)
     /usr/bin/python3 clients/python/scripts/bench_overhead.py --sidecar 127.0.0.1:50051 --reps 5
+
+`--part matrix` (no sidecar needed; `--part all` runs both) measures instead what a snapshot costs the trainer
+at the client's defaults (SidecarMonitor's adaptive schedule under its 5 % overhead governor) on the stopping
+evaluation's tasks (bench/stopping/tasks.py, rebuilt in bench_tasks.py: digits MLP 64 → 512 → 10 for 1200 steps,
+Fashion-MNIST MLP 784 → 64 → 10 and CNN for 3120 steps, batch 64, kernel probe n = 128, traced Gram) and on a
+wider CNN whose step takes ≥ 20 ms: per task a baseline (no monitor), the defaults with the traced Gram and with the
+projected NTK (`projection="random"`, k = 1), and the evaluation's own fixed cadence (`snapshot_every = steps/24`
+or /20) with the traced Gram. Snapshots go to a null client (building them is what blocks the trainer; sending is
+on the client's thread, measured by the attached runs above). Overhead = snapshot building / the rest of the
+run's wall time (the monitor's own account, which is what its governor bounds) and, by difference, (wall −
+baseline wall)/baseline wall. Then the per-step cost of `on_step` (time.perf_counter_ns over 10⁵ calls).
 """
 
 from __future__ import annotations
@@ -45,6 +56,8 @@ sys.path.insert(0, str(ROOT / "examples"))
 
 import torch  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_tasks  # noqa: E402
 import digits_mlp  # noqa: E402
 from ntk_sidecar import RunSpec, SidecarClient, SidecarMonitor  # noqa: E402
 from ntk_sidecar.torch_adapter import TorchNtk  # noqa: E402
@@ -114,14 +127,137 @@ def mode_costs(args: argparse.Namespace) -> list[tuple[str, dict[str, float], in
     return out
 
 
+class NullClient:
+    """What SidecarMonitor needs of a client; drops what it is given (the matrix measures snapshot building)."""
+    decision = None
+
+    def submit(self, snapshot: object) -> None:
+        pass
+
+    def send_scalars(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def close(self, status: object = None, timeout: float = 0.0) -> None:
+        pass
+
+
+# (task, steps, the evaluation's snapshot count): bench/stopping/tasks.py's budgets; the wide CNN is this bench's.
+MATRIX = (("digits-w512", 1200, 24), ("fmnist-mlp", 3120, 20), ("fmnist-cnn", 3120, 20),
+          ("fmnist-cnn-wide", 600, 20))
+
+
+def train_run(name: str, steps: int, variant: str, every: int, probe_n: int = 128) -> dict[str, float] | None:
+    built = bench_tasks.task(name)
+    if built is None:
+        return None
+    model, x, y = built
+    g = torch.Generator().manual_seed(0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    probe = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(7))[:probe_n]]
+    monitor = None
+    if variant != "baseline":
+        kw = dict(projection="random", projection_dim=1) if variant == "defaults, pNTK k=1" else dict(reduction="trace")
+        ntk = TorchNtk(model, probe, probe_targets=y[:probe_n], mode="gram", loss="cross_entropy", **kw)
+        monitor = SidecarMonitor(NullClient(), ntk.snapshot,
+                                 snapshot_every=every if variant.startswith("fixed") else None)
+    batches = [torch.randint(0, len(x), (64,), generator=g) for _ in range(steps)]
+    started = time.perf_counter()
+    for step in range(1, steps + 1):
+        i = batches[step - 1]
+        loss = torch.nn.functional.cross_entropy(model(x[i]), y[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if monitor is not None:
+            monitor.on_step(step, loss.item())
+        else:
+            loss.item()
+    wall = time.perf_counter() - started
+    out = {"wall_s": wall, "snapshots": 0, "snapshot_s": 0.0}
+    if monitor is not None:
+        out.update(snapshots=monitor.snapshots_taken, snapshot_s=monitor.snapshot_seconds,
+                   deferred=monitor.snapshots_deferred)
+    return out
+
+
+def matrix(reps: int) -> None:
+    print(f"load average {open('/proc/loadavg').read().strip()}; torch {torch.__version__}, 1 thread; "
+          f"{os.cpu_count()} CPUs ({platform.machine()})", flush=True)
+    print()
+    print("| task | steps | step ms | run | snapshots | snapshot s | overhead (monitor) | overhead (wall − baseline) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, steps, count in MATRIX:
+        every = max(1, steps // count)
+        variants = ("baseline", "defaults, traced Gram", "defaults, pNTK k=1", f"fixed every {every}, traced Gram")
+        results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
+        for rep in range(reps):
+            for v in variants[rep % 4:] + variants[:rep % 4]:
+                r = train_run(name, steps, v, every)
+                if r is None:
+                    break
+                results[v].append(r)
+        if not results["baseline"]:
+            print(f"| {name} | {steps} | – | dataset missing | | | | |")
+            continue
+        med = statistics.median
+        base = med([r["wall_s"] for r in results["baseline"]])
+        for v in variants:
+            rs = results[v]
+            wall = med([r["wall_s"] for r in rs])
+            snap = med([r["snapshot_s"] for r in rs])
+            own = med([r["snapshot_s"] / (r["wall_s"] - r["snapshot_s"]) for r in rs]) if v != "baseline" else 0.0
+            print(f"| {name} | {steps} | {1e3 * base / steps:.2f} | {v} | {int(med([r['snapshots'] for r in rs]))} | "
+                  f"{snap:.2f} | {100 * own:.1f} % | {100 * (wall - base) / base:+.1f} % |", flush=True)
+    print(f"load average {open('/proc/loadavg').read().strip()}")
+
+
+def per_step_cost() -> None:
+    """on_step at the defaults (scalars every 10 steps, ≤ 1/s; the snapshot schedule's next step far away), with a
+    real SidecarClient (fail-open, no sidecar listening), time.perf_counter_ns over 10⁵ calls."""
+    client = SidecarClient("127.0.0.1:9", RunSpec(run_id=f"bench-step-{time.time_ns()}", num_samples=4))
+    client.max_queued_scalars = 10 ** 9
+    n = 100_000
+    rows = []
+    loss_t = torch.tensor(0.5)
+    for label, make, arg in (("on_step(step, float), defaults", lambda: SidecarMonitor(client, None), 0.5),
+                             ("on_step(step, 0-d tensor), defaults", lambda: SidecarMonitor(client, None), loss_t),
+                             ("on_step, Scalars queued every step", lambda: SidecarMonitor(
+                                 client, None, scalars_every=1, scalars_interval_s=0.0), 0.5)):
+        monitor = make()
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter_ns()
+            for step in range(1, n + 1):
+                monitor.on_step(step, arg)
+            best = min(best, (time.perf_counter_ns() - t0) / n / 1e3)
+        rows.append((label, best))
+    t0 = time.perf_counter_ns()
+    for step in range(n):
+        client.send_scalars(step, 0.5)
+    rows.append(("send_scalars", (time.perf_counter_ns() - t0) / n / 1e3))
+    client.close(timeout=0.1)
+    print()
+    print(f"| client call (training thread, 10⁵ calls, best of 3) | µs | load average {os.getloadavg()[0]:.1f} |")
+    print("|---|---|---|")
+    for label, us in rows:
+        print(f"| {label} | {us:.2f} | |")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sidecar", help="HOST:PORT of a running sidecar (default: start one)")
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--mode", default="gram")
+    p.add_argument("--part", choices=("attached", "matrix", "all"), default="attached")
+    p.add_argument("--matrix-reps", type=int, default=1)
     args_in = p.parse_args(argv)
     torch.set_num_threads(1)
+    if args_in.part in ("matrix", "all"):
+        matrix(args_in.matrix_reps)
+        per_step_cost()
+        if args_in.part == "matrix":
+            return
     proc = None
     target = args_in.sidecar
     if target is None:
