@@ -137,12 +137,13 @@ function runNumpy(file: string, n: number, repeats: number, threads: number | un
 /** The top-k mode: eigenvalues plus the top TOP_VECTORS eigenvectors (the sidecar's default topK). */
 const TOP_VECTORS = 64;
 
-function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number, vectorCount?: number): { median: number; values: Float64Array } {
-  let values = eighSymmetric(a, n, { vectors, vectorCount }).values; // warm-up
+function timeOurs(a: Float64Array, n: number, vectors: boolean, repeats: number, vectorCount?: number, blockSize?: number): { median: number; values: Float64Array } {
+  const tridiagonal = blockSize === undefined ? undefined : { blockSize };
+  let values = eighSymmetric(a, n, { vectors, vectorCount, tridiagonal }).values; // warm-up
   const times: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t = performance.now();
-    values = eighSymmetric(a, n, { vectors, vectorCount }).values;
+    values = eighSymmetric(a, n, { vectors, vectorCount, tridiagonal }).values;
     times.push((performance.now() - t) / 1000);
   }
   return { median: median(times), values };
@@ -155,8 +156,9 @@ function main(): void {
     `node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ` +
       `median of ${args.repeats}; numpy threads: ${args.numpyThreads ?? 'OpenBLAS default'}`,
   );
-  console.log('N     kind      mode     ours [s]   numpy [s]  ratio   |Δλ|max/|λ|max');
+  console.log('N     kind      mode             ours [s]   numpy [s]  ratio   |Δλ|max/|λ|max');
   const results: Array<{ n: number; kind: Kind; mode: string; ours: number; numpy: number; dev: number }> = [];
+  const before: typeof results = [];
   try {
     for (const kind of args.kinds) {
       for (const n of args.sizes) {
@@ -164,9 +166,10 @@ function main(): void {
         const file = path.join(dir, `${kind}-${n}.f64`);
         writeFileSync(file, new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
         const np = runNumpy(file, n, args.repeats, args.numpyThreads);
-        for (const mode of ['values', 'vectors', 'top64'] as const) {
-          const vectors = mode !== 'values';
-          const ours = timeOurs(a, n, vectors, args.repeats, mode === 'top64' ? TOP_VECTORS : undefined);
+        // 'values-unblocked': the unblocked tridiagonalisation (before issue 15), printed beside the default, not in BENCH_JSON.
+        for (const mode of ['values-unblocked', 'values', 'vectors', 'top64'] as const) {
+          const vectors = mode === 'vectors' || mode === 'top64';
+          const ours = timeOurs(a, n, vectors, args.repeats, mode === 'top64' ? TOP_VECTORS : undefined, mode === 'values-unblocked' ? 0 : undefined);
           const ref = typeof np === 'string' ? NaN : mode === 'top64' ? np.eigh_top : vectors ? np.eigh : np.eigvalsh;
           // Agreement check on the extreme eigenvalues (ours descending, numpy ascending).
           const scale = typeof np === 'string' ? NaN : Math.max(Math.abs(np.lambda_max), Math.abs(np.lambda_min));
@@ -174,9 +177,10 @@ function main(): void {
             typeof np === 'string'
               ? NaN
               : Math.max(Math.abs(ours.values[0] - np.lambda_max), Math.abs(ours.values[n - 1] - np.lambda_min)) / scale;
-          results.push({ n, kind, mode, ours: ours.median, numpy: ref, dev });
+          if (mode === 'values-unblocked') before.push({ n, kind, mode, ours: ours.median, numpy: ref, dev });
+          else results.push({ n, kind, mode, ours: ours.median, numpy: ref, dev });
           console.log(
-            `${String(n).padEnd(6)}${kind.padEnd(10)}${mode.padEnd(9)}` +
+            `${String(n).padEnd(6)}${kind.padEnd(10)}${mode.padEnd(17)}` +
               `${ours.median.toFixed(3).padStart(8)}   ${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ` +
               `${Number.isNaN(ref) ? '  n/a' : (ours.median / ref).toFixed(1).padStart(5)}×   ${dev.toExponential(1)}`,
           );
@@ -190,7 +194,7 @@ function main(): void {
           const secs = (performance.now() - t) / 1000;
           const ref = typeof np === 'string' ? NaN : np.eigh;
           console.log(
-            `${String(n).padEnd(6)}${kind.padEnd(10)}${'ml-matrix'.padEnd(9)}${secs.toFixed(3).padStart(8)}   ` +
+            `${String(n).padEnd(6)}${kind.padEnd(10)}${'ml-matrix'.padEnd(17)}${secs.toFixed(3).padStart(8)}   ` +
               `${Number.isNaN(ref) ? '     n/a' : ref.toFixed(3).padStart(8)}  ${Number.isNaN(ref) ? '  n/a' : (secs / ref).toFixed(1).padStart(5)}×`,
           );
         }
@@ -200,7 +204,7 @@ function main(): void {
     rmSync(dir, { recursive: true, force: true });
   }
   // Machine-readable summary for bench/run.ts (NaN → null).
-  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'eigh', results })}`);
+  console.log(`BENCH_JSON ${JSON.stringify({ bench: 'eigh', results, unblocked: before })}`);
 }
 
 main();

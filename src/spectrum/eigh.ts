@@ -30,6 +30,8 @@ export interface EighOptions {
    * eigenvalues are still returned. Below n/2 they come from inverse iteration on the tridiagonal form.
    */
   vectorCount?: number;
+  /** Blocked or unblocked tridiagonalisation (default: blocked from TRIDIAGONAL_CROSSOVER; benches compare both). */
+  tridiagonal?: TridiagonalOptions;
 }
 
 export interface EighResult {
@@ -42,10 +44,23 @@ export interface EighResult {
 /** vectorCount below this fraction of n uses inverse iteration; above it divide and conquer is cheaper and sturdier. */
 const PARTIAL_VECTOR_FRACTION = 0.5;
 
-/** Reflectors per panel of the blocked tridiagonalisation (LAPACK's dsytrd uses 32). */
-export const TRIDIAGONAL_BLOCK = 32;
-/** Order from which the blocked tridiagonalisation is used (measured; bench/eigh.bench.ts). */
-export const TRIDIAGONAL_CROSSOVER = 256;
+/**
+ * Reflectors per panel of the blocked tridiagonalisation. Measured on the issue 15 host (2 vCPUs, load 10): at
+ * n = 1024 / 2048, nb = 16 took 0.35 / 2.5 s, 32: 0.43 / 3.2 s, 64: 0.54 / 3.5 s, unblocked 0.78–0.95 / 7.3 s
+ * (the in-panel corrections are scalar JavaScript, O(n²·nb); the trailing gemm is already SIMD at k = 2·nb = 32).
+ */
+export const TRIDIAGONAL_BLOCK = 16;
+/** Order from which the blocked tridiagonalisation is used: measured break-even near 192 (n = 256: 4.5 vs 10.5 ms). */
+export const TRIDIAGONAL_CROSSOVER = 192;
+/**
+ * NTK_EIGH_BLOCK in the environment overrides the default panel width (0: unblocked), so a bench can time the
+ * sidecar process before and after (bench/latency.bench.ts). Read once; absent in browsers.
+ */
+const ENV_BLOCK = ((): number | undefined => {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.NTK_EIGH_BLOCK;
+  const v = raw === undefined || raw === '' ? NaN : Number(raw);
+  return Number.isInteger(v) && v >= 0 ? v : undefined;
+})();
 
 export interface TridiagonalOptions {
   /** Panel width (default TRIDIAGONAL_BLOCK); < 2 forces the unblocked path. */
@@ -99,7 +114,7 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const hh = new Float64Array(n);
-  tridiagonalize(w, n, d, e, hh);
+  tridiagonalize(w, n, d, e, hh, opts.tridiagonal);
 
   if (wantVectors && kVec < n && kVec <= PARTIAL_VECTOR_FRACTION * n) {
     const dT = d.slice();
@@ -153,7 +168,7 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
  * Q = P_{n−1} ⋯ P_2.
  */
 export function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, hh: Float64Array, opts: TridiagonalOptions = {}): void {
-  const nb = opts.blockSize ?? TRIDIAGONAL_BLOCK;
+  const nb = opts.blockSize ?? ENV_BLOCK ?? TRIDIAGONAL_BLOCK;
   const cross = opts.crossover ?? TRIDIAGONAL_CROSSOVER;
   const top = nb >= 2 && n >= cross ? reduceBlocked(w, n, e, hh, nb, Math.max(cross, 2 * nb) >> 1, opts.symv !== 'scalar') : n - 1;
   reduceUnblocked(w, n, e, hh, top);
