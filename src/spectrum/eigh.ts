@@ -315,6 +315,7 @@ function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64A
     }
     hi = lo - 1;
   }
+  symv.release();
   return hi;
 }
 
@@ -326,6 +327,8 @@ interface Symv {
   begin(rows: number): void;
   /** p[0..i−1] = (leading i×i block of the snapshot)·u, u = row i of w (entries 0..i−1), at offset ri. */
   apply(i: number, ri: number, p: Float64Array): void;
+  /** The reduction is done (frees a large WebAssembly instance). */
+  release(): void;
 }
 
 /** The panel's symmetric mat-vec: WebAssembly SIMD (wasmSymv.ts) when available, else scalar JS on w itself. */
@@ -334,6 +337,7 @@ function createSymv(w: Float64Array, n: number, simd: boolean): Symv {
   // Scalar: rows 0..i−1 of w are untouched during a panel until they are reached, so w is its own snapshot.
   return {
     begin(): void {},
+    release(): void {},
     apply(i: number, _ri: number, p: Float64Array): void {
       symmetricMatvec(w, n, i, p);
     },

@@ -5,8 +5,10 @@
  *
  * begin(rows) copies rows 0..rows−1 of the lower triangle into wasm memory packed by rows (row j at j(j+1)/2, so
  * every leading block is a prefix): O(rows²/2) once per panel, against one O(i²) product per reflector of the
- * panel. apply() copies u in and p out (O(i) each). One instance per thread, created on first use; its memory keeps
- * its high-water mark, 4·n² + 16·n bytes (4 MiB at n = 1024, 16 MiB at 2048).
+ * panel. apply() copies u in and p out (O(i) each). One instance per thread, created on first use, needing
+ * 4·n² + 16·n bytes (4 MiB at n = 1024, 16 MiB at 2048); WebAssembly memory never shrinks, so release() drops an
+ * instance above KEEP_BYTES after each reduction (the garbage collector frees it; the next one re-instantiates
+ * the compiled module) instead of holding the high-water mark in an idle worker.
  */
 import { SYMV_WASM_BASE64 } from './wasm/symvWasm.js';
 import { WasmKernelModule, reserveWasmMemory, type WasmMemory } from '../wasmRuntime.js';
@@ -17,6 +19,8 @@ interface SymvExports {
 }
 
 const SYMV_MODULE = new WasmKernelModule<SymvExports>(SYMV_WASM_BASE64);
+/** An instance whose memory is at most this large is kept for the next reduction. */
+const KEEP_BYTES = 4 * 1024 * 1024;
 let instance: SymvExports | undefined;
 
 /** Whether this runtime has WebAssembly SIMD (the symv module validates). */
@@ -55,6 +59,12 @@ export class WasmSymv {
       mem.set(w.subarray(j * n, j * n + j + 1), o);
       o += j + 1;
     }
+  }
+
+  /** Called when the reduction is done: lets a large instance go (see the header). */
+  release(): void {
+    if (instance === this.exp && this.exp.memory.buffer.byteLength > KEEP_BYTES) instance = undefined;
+    this.mem = new Float64Array(0);
   }
 
   apply(i: number, ri: number, p: Float64Array): void {
