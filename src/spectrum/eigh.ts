@@ -19,7 +19,7 @@
  *   back-transformation on the n×k block only: O(n²k) instead of O(n³) for the vector stages.
  */
 import { gemm } from './gemm.js';
-import { WasmSymv, wasmSymvSupported } from './wasmSymv.js';
+import { WasmSymmetricMatrix } from './wasmSymv.js';
 import { tridiagonalDC, tridiagonalInverseIteration, tridiagonalQL } from './tridiagonalEigen.js';
 
 export interface EighOptions {
@@ -90,8 +90,10 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const kVec = Math.min(count, n);
   if (n === 0) return wantVectors ? { values: new Float64Array(0), vectors: new Float64Array(0) } : { values: new Float64Array(0) };
 
-  // Copy the lower triangle and find its largest magnitude (also rejects NaN/Inf with a position).
-  const w = new Float64Array(n * n);
+  // Copy the lower triangle and find its largest magnitude (also rejects NaN/Inf with a position). Above the
+  // crossover the working matrix lives in WebAssembly memory, where the panel mat-vec reads it in place.
+  const host = usesBlocked(n, opts.tridiagonal) && opts.tridiagonal?.symv !== 'scalar' ? WasmSymmetricMatrix.create(n) : undefined;
+  const w = host?.w ?? new Float64Array(n * n);
   let amax = 0;
   for (let i = 0; i < n; i++) {
     const r = i * n;
@@ -114,7 +116,7 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
   const d = new Float64Array(n);
   const e = new Float64Array(n);
   const hh = new Float64Array(n);
-  tridiagonalize(w, n, d, e, hh, opts.tridiagonal);
+  tridiagonalize(w, n, d, e, hh, { ...opts.tridiagonal, host });
 
   if (wantVectors && kVec < n && kVec <= PARTIAL_VECTOR_FRACTION * n) {
     const dT = d.slice();
@@ -167,10 +169,17 @@ export function eighSymmetric(a: Float64Array, n: number, opts: EighOptions = {}
  * vector u_i (entries 0..i−1) with P_i = I − u uᵀ/hh[i] (hh[i] = 0 ⇒ P_i = I). A = Q T Qᵀ with
  * Q = P_{n−1} ⋯ P_2.
  */
-export function tridiagonalize(w: Float64Array, n: number, d: Float64Array, e: Float64Array, hh: Float64Array, opts: TridiagonalOptions = {}): void {
+export function tridiagonalize(
+  w: Float64Array,
+  n: number,
+  d: Float64Array,
+  e: Float64Array,
+  hh: Float64Array,
+  opts: TridiagonalOptions & { host?: WasmSymmetricMatrix } = {},
+): void {
   const nb = opts.blockSize ?? ENV_BLOCK ?? TRIDIAGONAL_BLOCK;
   const cross = opts.crossover ?? TRIDIAGONAL_CROSSOVER;
-  const top = nb >= 2 && n >= cross ? reduceBlocked(w, n, e, hh, nb, Math.max(cross, 2 * nb) >> 1, opts.symv !== 'scalar') : n - 1;
+  const top = usesBlocked(n, opts) ? reduceBlocked(w, n, e, hh, nb, Math.max(cross, 2 * nb) >> 1, symvFor(w, n, opts)) : n - 1;
   reduceUnblocked(w, n, e, hh, top);
   if (n > 1) e[1] = w[n];
   e[0] = 0;
@@ -232,7 +241,7 @@ function reduceUnblocked(w: Float64Array, n: number, e: Float64Array, hh: Float6
  * Storage and results are those of the unblocked path: u_i in row i, H in hh[i], e[i].
  * Returns the last row still to reduce (the unblocked path finishes from there), i.e. lo − 1 of the last panel.
  */
-function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64Array, nb: number, stopBelow: number, simd: boolean): number {
+function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64Array, nb: number, stopBelow: number, symv: Symv): number {
   const vt = new Float64Array(nb * n); // row c: u of the panel's c-th reflector (entries 0..i−1)
   const wt = new Float64Array(nb * n); // row c: q, so that the update is A − u qᵀ − q uᵀ
   const vw = new Float64Array(n * 2 * nb); // [V W] (m × 2nb) for the trailing gemm
@@ -240,11 +249,9 @@ function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64A
   const p = new Float64Array(n);
   const t1 = new Float64Array(nb);
   const t2 = new Float64Array(nb);
-  const symv = createSymv(w, n, simd);
   let hi = n - 1;
   while (hi + 1 > stopBelow && hi - nb + 1 >= 2) {
     const lo = hi - nb + 1;
-    symv.begin(hi); // the leading hi×hi block as it stands now (rows 0..hi−1)
     for (let c = 0; c < nb; c++) {
       const i = hi - c;
       const ri = i * n;
@@ -263,7 +270,7 @@ function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64A
         continue;
       }
       // p = A_old u − V (Wᵀ u) − W (Vᵀ u) over rows 0..i−1.
-      symv.apply(i, ri, p);
+      symv(i, p);
       for (let b = 0; b < c; b++) {
         const vr = b * n;
         let s1 = 0;
@@ -315,33 +322,29 @@ function reduceBlocked(w: Float64Array, n: number, e: Float64Array, hh: Float64A
     }
     hi = lo - 1;
   }
-  symv.release();
   return hi;
 }
 
 /** Rows per gemm call of the trailing update (columns 0..r1: the overhang above the diagonal is ≤ this). */
 const UPDATE_ROWS = 128;
 
-interface Symv {
-  /** Snapshot of rows 0..rows−1 of the lower triangle (the block as it stands when a panel begins). */
-  begin(rows: number): void;
-  /** p[0..i−1] = (leading i×i block of the snapshot)·u, u = row i of w (entries 0..i−1), at offset ri. */
-  apply(i: number, ri: number, p: Float64Array): void;
-  /** The reduction is done (frees a large WebAssembly instance). */
-  release(): void;
+/**
+ * p[0..i−1] = (leading i×i block of w as it stood when the panel began)·u, u = entries 0..i−1 of row i of w.
+ * Rows 0..i−1 are untouched during a panel until they are reached, so w is its own snapshot.
+ */
+type Symv = (i: number, p: Float64Array) => void;
+
+/** Whether tridiagonalize takes the blocked path for order n. */
+function usesBlocked(n: number, opts: TridiagonalOptions = {}): boolean {
+  const nb = opts.blockSize ?? ENV_BLOCK ?? TRIDIAGONAL_BLOCK;
+  return nb >= 2 && n >= (opts.crossover ?? TRIDIAGONAL_CROSSOVER) && n - nb + 1 >= 2;
 }
 
-/** The panel's symmetric mat-vec: WebAssembly SIMD (wasmSymv.ts) when available, else scalar JS on w itself. */
-function createSymv(w: Float64Array, n: number, simd: boolean): Symv {
-  if (simd && wasmSymvSupported()) return new WasmSymv(w, n);
-  // Scalar: rows 0..i−1 of w are untouched during a panel until they are reached, so w is its own snapshot.
-  return {
-    begin(): void {},
-    release(): void {},
-    apply(i: number, _ri: number, p: Float64Array): void {
-      symmetricMatvec(w, n, i, p);
-    },
-  };
+/** The panel mat-vec: WebAssembly SIMD in place when w lives in a WasmSymmetricMatrix, else scalar JS. */
+function symvFor(w: Float64Array, n: number, opts: TridiagonalOptions & { host?: WasmSymmetricMatrix }): Symv {
+  const host = opts.host;
+  if (host && host.w === w && opts.symv !== 'scalar') return (i, p) => host.apply(i, p);
+  return (i, p) => symmetricMatvec(w, n, i, p);
 }
 
 /**

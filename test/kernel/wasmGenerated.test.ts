@@ -39,7 +39,7 @@ describe('generated WebAssembly modules', () => {
     const cases: Array<[string, string[]]> = [
       [GRAM_WASM_BASE64, ['gram_f32', 'gram_f64', 'memory', 'pack_f32_f32', 'pack_f32_f64', 'pack_f64_f32', 'pack_f64_f64']],
       [GEMM_WASM_BASE64, ['gemm_f64', 'memory', 'pack_a', 'pack_b']],
-      [SYMV_WASM_BASE64, ['memory', 'symv_packed']],
+      [SYMV_WASM_BASE64, ['memory', 'symv_lower']],
     ];
     for (const [b64, names] of cases) {
       const mod = new WasmKernelModule(b64);

@@ -2,15 +2,15 @@
 ;; tridiagonalisation (src/spectrum/eigh.ts via src/spectrum/wasmSymv.ts). Assembled by `npm run gen:wasm`
 ;; into symvWasm.ts.
 ;;
-;; The matrix is the lower triangle packed by rows: row j (entries 0..j) starts at element j(j+1)/2, so the
-;; leading n×n block of a packed triangle is its prefix. Pointers are byte offsets into this module's memory.
+;; The matrix is row-major with a row stride of $lda bytes; only its lower triangle (row j, entries 0..j) is read,
+;; so the eigensolver's working matrix is used in place. Pointers are byte offsets into this module's memory.
 ;; One pass over the triangle computes both halves of the product: row j contributes its dot with u to p[j]
 ;; and u[j]·row j to p[0..j−1]. Two rows per pass share the loads of u[k] and p[k] (memory-bound kernel).
 (module
   (memory (export "memory") 1)
 
-  ;; p[0..n) = A u, A the n×n leading block of the packed lower triangle at $a.
-  (func (export "symv_packed") (param $a i32) (param $n i32) (param $u i32) (param $p i32)
+  ;; p[0..n) = A u, A the n×n leading block of the symmetric matrix at $a (lower triangle, row stride $lda bytes).
+  (func (export "symv_lower") (param $a i32) (param $lda i32) (param $n i32) (param $u i32) (param $p i32)
     (local $j i32) (local $row0 i32) (local $row1 i32) (local $kb i32) (local $jb i32) (local $pairs i32)
     (local $s0 v128) (local $s1 v128) (local $uj0 v128) (local $uj1 v128) (local $x0 v128) (local $x1 v128) (local $uk v128)
     (local $t0 f64) (local $t1 f64) (local $a0 f64) (local $a1 f64) (local $u0 f64) (local $u1 f64) (local $uk1 f64)
@@ -24,9 +24,9 @@
     (local.set $row0 (local.get $a))
     (block $rows_done (loop $rows
       (br_if $rows_done (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
-      ;; rows j and j+1: row1 = row0 + (j+1)·8
+      ;; rows j and j+1
       (local.set $jb (i32.shl (local.get $j) (i32.const 3)))
-      (local.set $row1 (i32.add (local.get $row0) (i32.add (local.get $jb) (i32.const 8))))
+      (local.set $row1 (i32.add (local.get $row0) (local.get $lda)))
       (local.set $u0 (f64.load (i32.add (local.get $u) (local.get $jb))))
       (local.set $u1 (f64.load offset=8 (i32.add (local.get $u) (local.get $jb))))
       (local.set $uj0 (f64x2.splat (local.get $u0)))
@@ -61,8 +61,8 @@
           (f64.add (local.get $t1)
             (f64.add (f64.mul (local.get $a1) (local.get $u0))
               (f64.mul (f64.load offset=8 (i32.add (local.get $row1) (local.get $jb))) (local.get $u1))))))
-      ;; next pair: row0 = row1 + (j+2)·8
-      (local.set $row0 (i32.add (local.get $row1) (i32.add (local.get $jb) (i32.const 16))))
+      ;; next pair
+      (local.set $row0 (i32.add (local.get $row1) (local.get $lda)))
       (local.set $j (i32.add (local.get $j) (i32.const 2)))
       (br $rows)))
     ;; odd n: the last row j = n−1 alone (scalar; O(n) once per product)
