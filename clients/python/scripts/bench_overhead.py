@@ -180,13 +180,15 @@ def train_run(name: str, steps: int, variant: str, every: int, probe_n: int = 12
     return out
 
 
-def matrix(reps: int) -> None:
+def matrix(reps: int, tasks: list[str] | None = None) -> None:
     print(f"load average {open('/proc/loadavg').read().strip()}; torch {torch.__version__}, 1 thread; "
           f"{os.cpu_count()} CPUs ({platform.machine()})", flush=True)
     print()
     print("| task | steps | step ms | run | snapshots | snapshot s | overhead (monitor) | overhead (wall − baseline) |")
     print("|---|---|---|---|---|---|---|---|")
     for name, steps, count in MATRIX:
+        if tasks and name not in tasks:
+            continue
         every = max(1, steps // count)
         variants = ("baseline", "defaults, traced Gram", "defaults, pNTK k=1", f"fixed every {every}, traced Gram")
         results: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
@@ -251,10 +253,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--mode", default="gram")
     p.add_argument("--part", choices=("attached", "matrix", "all"), default="attached")
     p.add_argument("--matrix-reps", type=int, default=1)
+    p.add_argument("--tasks", nargs="*", help=f"matrix tasks (default: all of {[t for t, _, _ in MATRIX]})")
     args_in = p.parse_args(argv)
     torch.set_num_threads(1)
     if args_in.part in ("matrix", "all"):
-        matrix(args_in.matrix_reps)
+        matrix(args_in.matrix_reps, args_in.tasks)
         per_step_cost()
         if args_in.part == "matrix":
             return
