@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const loads = [`load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} at the start`];
   const np = numpyReference(args.rows, args.m, Math.max(3, args.repeats));
   console.log(typeof np === 'string' ? `numpy reference unavailable: ${np}` : `numpy (faster of default threads / 1 thread): gram f32 ${sig(np.gram)} s, eigh ${sig(np.eigh)} s, eigvalsh ${sig(np.eigvalsh)} s, gram + eigh ${sig(np.gram_eigh)} s`);
-  const before = await measure({ ...args, repeats: Math.max(2, Math.ceil(args.repeats / 2)) }, '0');
+  const before = await measure(args, '0');
   loads.push(`${os.loadavg()[0].toFixed(2)} after the unblocked run`);
   const after = await measure(args, undefined);
   loads.push(`${os.loadavg()[0].toFixed(2)} at the end`);

@@ -50,7 +50,7 @@ async function chunk(run: string, req: Extract<WorkerRequest, { op: 'chunk' }>['
   // The event loop deferred the CRC-32C to here (issue 15): DATA_LOSS with the assembler's message, before any decoding.
   verifyChunkCrc32c(req.data, req.crc32c, req.where);
   const t0 = performance.now();
-  const values = decodeTensor(req.data, req.dtype, req.rows * req.cols);
+  const values = decodeTensor(aligned(req.data), req.dtype, req.rows * req.cols);
   switch (req.kind) {
     case 'TENSOR_KIND_JACOBIAN':
     case 'TENSOR_KIND_SKETCH':
@@ -69,6 +69,21 @@ async function chunk(run: string, req: Extract<WorkerRequest, { op: 'chunk' }>['
       throw new SidecarError(Code.INVALID_ARGUMENT, `tensor kind ${req.kind} carries no data`);
   }
   p.accumulateSeconds += (performance.now() - t0) / 1000;
+}
+
+/**
+ * A transferred chunk is a view into grpc-js' message buffer at an odd offset (after the gRPC prefix and the
+ * TensorChunk's other fields), where float32/float64 cannot be viewed in place and decodeTensor would copy into a
+ * fresh buffer per chunk. Copy into one reused, aligned scratch instead: the chunk is consumed (accumulated or set
+ * into the snapshot's arrays) before the next request runs, so no fresh 4 MiB of garbage per chunk in this worker.
+ */
+let scratch = new Uint8Array(0);
+function aligned(data: Uint8Array): Uint8Array {
+  if (data.byteOffset % 8 === 0) return data;
+  if (scratch.length < data.length) scratch = new Uint8Array(data.length);
+  const view = scratch.subarray(0, data.length);
+  view.set(data);
+  return view;
 }
 
 function end(run: string, context: AnalysisContext): SnapshotAnalysis {
