@@ -29,8 +29,6 @@ import { checkRunStartIdentity } from './runIdentity.js';
 import { MAX_RECENT_DECISIONS } from './runTable.js';
 
 const QUEUE_HIGH = 4;
-/** Wake-up messages a failed worker chunk queues (chunk → the snapshot it failed), told apart from the trainer's. */
-const WAKE_UPS = new WeakMap<object, object>();
 /** Slack (bytes) in a buffer that holds nothing but this chunk's bytes: gRPC's 5-byte prefix and the TensorChunk's scalar fields. */
 const OWNED_SLACK = 128;
 /** Smaller buffers may come from Node's shared 8 KiB pool: always copied. */
@@ -86,8 +84,14 @@ interface OpenSnapshot {
   startedMs: number;
 }
 
+/** A snapshot whose chunk failed in the compute worker, queued behind the trainer's messages (see serve()). */
+class WorkerFailure {
+  constructor(readonly open: OpenSnapshot) {}
+}
+
 export class AttachSession {
-  private readonly queue: TrainerMessage__Output[] = [];
+  /** The trainer's messages, and the snapshots a compute worker failed (nacked in turn, not at the next message). */
+  private readonly queue: Array<TrainerMessage__Output | WorkerFailure> = [];
   private wake: (() => void) | undefined;
   private inputDone = false;
   private cancelled = false;
@@ -126,6 +130,11 @@ export class AttachSession {
     });
     try {
       for (let msg = await this.next(); msg && !this.endedBy; msg = await this.next()) {
+        if (msg instanceof WorkerFailure) {
+          // A worker failed a chunk (its CRC-32C, verified there before decoding): nack the snapshot if still open.
+          if (this.open === msg.open && msg.open.failure) await this.rejectOrThrow(msg.open.assembler.snapshotId, msg.open.failure);
+          continue;
+        }
         await this.handle(msg);
         if (this.run?.state === 'ended') break;
       }
@@ -171,7 +180,7 @@ export class AttachSession {
     w?.();
   }
 
-  private async next(): Promise<TrainerMessage__Output | undefined> {
+  private async next(): Promise<TrainerMessage__Output | WorkerFailure | undefined> {
     while (this.queue.length === 0) {
       if (this.inputDone || this.endedBy) return undefined;
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -384,12 +393,6 @@ export class AttachSession {
 
   private async chunk(chunk: TensorChunk__Output): Promise<void> {
     const open = this.open;
-    const wakeUp = WAKE_UPS.get(chunk);
-    if (wakeUp) {
-      // A worker failed a chunk of `wakeUp` (its CRC-32C, verified there before decoding): nack it now if still open.
-      if (open === wakeUp && open.failure) await this.rejectOrThrow(chunk.snapshot_id, open.failure);
-      return;
-    }
     if (!open || open.assembler.snapshotId !== chunk.snapshot_id) {
       if (this.rejected.includes(chunk.snapshot_id)) return; // rest of an already rejected snapshot
       return this.stray('chunk', chunk.snapshot_id);
@@ -408,9 +411,7 @@ export class AttachSession {
           // Wake the serve loop so the nack does not wait for the trainer's next message (a no-op if the snapshot
           // was closed meanwhile).
           if (this.open === open) {
-            const wake = { ...chunk, data: new Uint8Array(0) };
-            WAKE_UPS.set(wake, open);
-            this.queue.push({ kind: 'chunk', chunk: wake } as TrainerMessage__Output);
+            this.queue.push(new WorkerFailure(open));
             this.notify();
           }
         });
