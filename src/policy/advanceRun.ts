@@ -139,7 +139,8 @@ export function advanceRun(state: RunState, event: RunEvent, policy: Policy): { 
   return { state: latch(next, verdict, event.step, policy), verdict };
 }
 
-function latch(state: RunState, verdict: Verdict, step: number, policy: Policy): RunState {
+/** The state with `verdict` as the latest; a STOP under a shadow policy records where it would have stopped. */
+export function latch(state: RunState, verdict: Verdict, step: number, policy: Policy): RunState {
   const wouldStop = state.wouldStop ?? (verdict.action === 'ACTION_STOP' && !policy.enforced ? { step, compute: state.computeSpent } : undefined);
   return { ...state, verdict, wouldStop };
 }

@@ -8,7 +8,7 @@
  */
 import type { Verdict } from './verdict.js';
 import type { CohortDecision, CohortObservation, CohortOrder } from './cohort.js';
-import type { RunState } from './advanceRun.js';
+import { latch, type RunState } from './advanceRun.js';
 import type { Policy } from './policy.js';
 import type { SnapshotDiagnostics } from '../analysis/types.js';
 
@@ -65,6 +65,5 @@ export function applyCohortDecision(
   if (verdict) combined = combineWithCohort(order, verdict, decision, before);
   else if (decision.stop) combined = { ...decision.stop, evidence: { ...decision.stop.evidence } };
   if (!combined || combined === verdict) return { state, verdict };
-  const wouldStop = state.wouldStop ?? (combined.action === 'ACTION_STOP' && !policy.enforced ? { step, compute: state.computeSpent } : undefined);
-  return { state: { ...state, verdict: combined, wouldStop }, verdict: combined };
+  return { state: latch(state, combined, step, policy), verdict: combined };
 }
