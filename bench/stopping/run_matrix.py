@@ -71,12 +71,12 @@ def main() -> None:
     if args.quick:
         tasks = quick()
         scale = 0.25 if args.steps_scale is None else args.steps_scale
-        out = args.out or Path("/tmp/ntk-bench-stopping-quick")
+        out = (args.out or Path("/tmp/ntk-bench-stopping-quick")).resolve()
     else:
         seeds = tuple(int(x) for x in args.seeds.split(",")) if args.seeds else FASHION_SEEDS
         tasks = by_name(args.tasks, seeds) if args.tasks else matrix(seeds)
         scale = 1.0 if args.steps_scale is None else args.steps_scale
-        out = args.out or HERE / "results"
+        out = (args.out or HERE / "results").resolve()   # absolute: the sidecar records from its own cwd
     if scale != 1.0:
         tasks = [dataclasses.replace(t, steps=max(4 * t.snapshots, int(t.steps * scale) // t.snapshots * t.snapshots))
                  for t in tasks]
