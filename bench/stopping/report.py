@@ -549,6 +549,9 @@ def confirmation(fresh_dir: Path) -> str:
                    f"{s['meets']}/{s['n']} | {pct(s['lost_mean'], 2)} | {pct(s['lost_max'], 2)} ({worst[0]['task']['name']}) | "
                    f"{dominance(s, ref) if m != 'lightning-p3' else '—'}; {b}/{wo}/{ne} |")
     out.append("")
+    grid = fresh_dir / "grid" / "TUNING.md"   # tune.py --results results-fresh: the whole grid, after the pick
+    if grid.exists():
+        out += ["### The whole grid on the fresh recordings (replayed after the pick)\n", grid.read_text()]
     return "\n".join(out)
 
 

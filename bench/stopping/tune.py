@@ -66,7 +66,7 @@ def replay_grid(results: list[dict[str, Any]], record_dir: Path, columns: list[s
             file = policy_file(column, Path(tmp))
             for r in results:
                 name = r["task"]["name"]
-                if name in cache.get(column, {}):
+                if name in cache.get(column, {}) and not cache[column][name].get("error"):
                     continue
                 feed = feed_of(column)
                 if feed not in r["runs"]:
@@ -156,6 +156,7 @@ def main() -> None:
     p.add_argument("--columns", default=None, help="comma-separated grid columns (default: the whole grid)")
     p.add_argument("--workers", type=int, default=2)
     args = p.parse_args()
+    args.results = args.results.resolve()   # absolute: the replays run from the exported checkout's directory
     results = load(args.results)
     grid_dir = args.results / "grid"
     grid_dir.mkdir(exist_ok=True)
