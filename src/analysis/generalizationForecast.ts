@@ -43,8 +43,9 @@ export function chooseEstimate(series: readonly GeneralizationPoint[], choice: E
 /** The policy settings the forecast needs (the rest of G5 is thresholds, applied by the policy). */
 export interface ForecastSettings {
   estimate: EstimateChoice;
-  /** H = horizonFraction·s_t, capped at the budget's end. */
+  /** H = horizonFraction·s_t (heldOutHorizonFraction on a held-out probe), capped at the budget's end. */
   horizonFraction: number;
+  heldOutHorizonFraction: number;
   /** Points needed before a forecast is made. */
   minPoints: number;
   /** Residual-bootstrap replicates of the curve fit. */
@@ -78,9 +79,10 @@ export function forecastGeneralization(series: readonly GeneralizationPoint[], s
     const value = estimateValue(p, estimate);
     return value !== undefined && Number.isFinite(value) && p.step > 0 && p.step <= step ? [{ step: p.step, value }] : [];
   });
-  let H = settings.horizonFraction * step;
+  const heldOut = estimate === 'eval_accuracy' && series[series.length - 1]?.heldOut === true;
+  let H = (heldOut ? settings.heldOutHorizonFraction : settings.horizonFraction) * step;
   if (budgetEnd !== undefined && budgetEnd > 0) H = Math.min(H, budgetEnd - step);
-  const out: GeneralizationForecast = { estimate, step, horizon: Math.max(0, H), points: points.length, heldOut: estimate === 'eval_accuracy' && series[series.length - 1]?.heldOut === true };
+  const out: GeneralizationForecast = { estimate, step, horizon: Math.max(0, H), points: points.length, heldOut };
   if (points.length < settings.minPoints) return out;
   const at = [step + out.horizon];
   if (budgetEnd !== undefined && budgetEnd > step) at.push(budgetEnd);

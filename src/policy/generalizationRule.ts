@@ -32,6 +32,12 @@ export interface GeneralizationRuleConfig {
   bootstrap: number;
   /** Price in estimate units per unit of compute; 0 = none. The gain must also exceed price · compute over H. */
   pricePerCompute: number;
+  /**
+   * On a held-out evaluation probe: δ_G and H. A few hundred held-out samples resolve no less than the 1-point
+   * allowance, and H = 0.5·s_t reaches the budget's end from two thirds of the way (G5, bench/stopping/REPORT.md).
+   */
+  heldOutMinAccuracyGain: number;
+  heldOutHorizonFraction: number;
 }
 
 export const DEFAULT_GENERALIZATION_RULE: GeneralizationRuleConfig = {
@@ -42,6 +48,8 @@ export const DEFAULT_GENERALIZATION_RULE: GeneralizationRuleConfig = {
   minPoints: LEARNING_CURVE_MIN_POINTS,
   bootstrap: 64,
   pricePerCompute: 0,
+  heldOutMinAccuracyGain: 0.01,
+  heldOutHorizonFraction: 0.5,
 };
 
 /** One estimate's curve, for evaluateGeneralizationRule (tests, and callers with a curve of their own). */
@@ -57,9 +65,9 @@ export interface GeneralizationRuleInput {
 }
 
 function check(cfg: GeneralizationRuleConfig): void {
-  const pos = ['horizonFraction', 'upperZ'] as const;
+  const pos = ['horizonFraction', 'heldOutHorizonFraction', 'upperZ'] as const;
   for (const k of pos) if (!(cfg[k] > 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization.${k} must be finite and > 0, got ${cfg[k]}`);
-  for (const k of ['minAccuracyGain', 'minRelativeErrorGain', 'pricePerCompute'] as const) {
+  for (const k of ['minAccuracyGain', 'heldOutMinAccuracyGain', 'minRelativeErrorGain', 'pricePerCompute'] as const) {
     if (!(cfg[k] >= 0) || !Number.isFinite(cfg[k])) throw new RangeError(`generalization.${k} must be finite and ≥ 0, got ${cfg[k]}`);
   }
   if (!Number.isInteger(cfg.minPoints) || cfg.minPoints < LEARNING_CURVE_MIN_POINTS) {
@@ -97,7 +105,7 @@ export function generalizationVerdict(fc: GeneralizationForecast, cfg: Generaliz
     return { action: 'ACTION_CONTINUE', reason: 'REASON_GENERALIZATION_GAIN', detail: `${estimate}: no curve fit; continuing.`, evidence: base };
   }
   const upper = fc.gain + cfg.upperZ * fc.gainSpread;
-  const delta = estimate === 'neg_loo_error' ? cfg.minRelativeErrorGain * Math.abs(fc.value) : cfg.minAccuracyGain;
+  const delta = estimate === 'neg_loo_error' ? cfg.minRelativeErrorGain * Math.abs(fc.value) : fc.heldOut ? cfg.heldOutMinAccuracyGain : cfg.minAccuracyGain;
   const price = cfg.pricePerCompute > 0 && computePerStep !== undefined ? cfg.pricePerCompute * computePerStep * H : 0;
   const threshold = Math.max(delta, price);
   const evidence: Record<string, number> = { ...base, value: fc.value, predicted_gain: fc.gain, gain_spread: fc.gainSpread, gain_upper: upper, threshold };
@@ -128,7 +136,11 @@ export interface GeneralizationPolicy extends GeneralizationRuleConfig {
   estimate: EstimateChoice;
 }
 
-export const DEFAULT_GENERALIZATION_POLICY: GeneralizationPolicy = { ...DEFAULT_GENERALIZATION_RULE, estimate: 'auto' };
+/**
+ * The evaluation probe is the estimate the stopping evaluation supports (bench/stopping/REPORT.md); kernel LOO is
+ * opt-in (`estimate: auto` or `loo_accuracy`). A run without an evaluation probe falls back to the loss chain (A14).
+ */
+export const DEFAULT_GENERALIZATION_POLICY: GeneralizationPolicy = { ...DEFAULT_GENERALIZATION_RULE, estimate: 'eval_accuracy' };
 
 /** Validates a merged configuration; throws RangeError naming the setting. */
 export function checkGeneralizationRule(cfg: GeneralizationRuleConfig): void {

@@ -34,7 +34,7 @@ export interface Policy {
 }
 
 /** The rule a policy uses unless its file says otherwise (docs/generalization.md G5 says why). */
-export const DEFAULT_RULE: StoppingRule = 'loss';
+export const DEFAULT_RULE: StoppingRule = 'generalization';
 
 export const DEFAULT_POLICY: Policy = {
   name: 'default',

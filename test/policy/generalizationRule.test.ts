@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_GENERALIZATION_RULE, evaluateGeneralizationRule } from '../../src/policy/generalizationRule.js';
-import { GENERALIZATION_ESTIMATES } from '../../src/analysis/generalizationForecast.js';
+import { DEFAULT_GENERALIZATION_POLICY, DEFAULT_GENERALIZATION_RULE, evaluateGeneralizationRule, generalizationVerdict } from '../../src/policy/generalizationRule.js';
+import { forecastGeneralization, GENERALIZATION_ESTIMATES, type GeneralizationForecast } from '../../src/analysis/generalizationForecast.js';
 import { mulberry32, normal } from '../../src/random.js';
 
 /** Accuracy curve 0.9 − 0.5·s^−0.4 observed every 100 steps up to `upTo`, with optional noise. */
@@ -75,5 +75,18 @@ describe('evaluateGeneralizationRule (docs/generalization.md G5)', () => {
   });
   it('rejects a bad config', () => {
     expect(() => evaluateGeneralizationRule({ estimate: 'loo_accuracy', series: [], step: 1 }, { ...DEFAULT_GENERALIZATION_RULE, minPoints: 2 })).toThrow(RangeError);
+  });
+});
+
+describe('held-out evaluation probes (docs/generalization.md G5)', () => {
+  it('use δ_G = 0.01 and H = 0.5·s_t; training-sample probes keep 0.005 and 0.2·s_t', () => {
+    const fc = (heldOut: boolean): GeneralizationForecast => ({ estimate: 'eval_accuracy', step: 1000, horizon: 200, points: 10, heldOut, value: 0.9, gain: 0.007, gainSpread: 0 });
+    expect(generalizationVerdict(fc(false), DEFAULT_GENERALIZATION_RULE).reason).toBe('REASON_GENERALIZATION_GAIN'); // 0.007 > 0.005
+    const held = generalizationVerdict(fc(true), DEFAULT_GENERALIZATION_RULE);
+    expect(held).toMatchObject({ action: 'ACTION_STOP', reason: 'REASON_GENERALIZATION_SATURATED', evidence: { threshold: 0.01 } });
+    const series = (heldOut: boolean) => Array.from({ length: 8 }, (_, i) => ({ step: 100 * (i + 1), evalAccuracy: 0.9 - 0.3 / (i + 1), heldOut }));
+    const settings = { ...DEFAULT_GENERALIZATION_POLICY };
+    expect(forecastGeneralization(series(true), 800, settings)!.horizon).toBe(400);
+    expect(forecastGeneralization(series(false), 800, settings)!.horizon).toBe(160);
   });
 });

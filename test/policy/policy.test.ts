@@ -98,7 +98,8 @@ describe('policy file: the stopping rule and its generalisation settings (docs/g
         genPatient: { extends: 'gen', generalization: { horizonFraction: 0.5 } },
       },
     });
-    expect(set.byName.get('default')!.rule).toBe('loss');
+    // The default reads the evaluation probe (the estimate the stopping evaluation supports), else the loss chain.
+    expect(set.byName.get('default')!).toMatchObject({ rule: 'generalization', generalization: { estimate: 'eval_accuracy' } });
     const g = set.byName.get('genPatient')!;
     expect(g.rule).toBe('generalization');
     expect(g.generalization).toMatchObject({ estimate: 'eval_accuracy', minAccuracyGain: 0.01, horizonFraction: 0.5, upperZ: 1.645 });

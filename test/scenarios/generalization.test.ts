@@ -25,7 +25,7 @@ beforeAll(async () => {
     (c) => {
       c.recordDir = recordDir;
     },
-    { policyDocument: { policies: { gen: { rule: 'generalization' }, wave: { rule: 'label_wave' } } } },
+    { policyDocument: { policies: { gen: { rule: 'generalization' }, loss: { rule: 'loss' }, wave: { rule: 'label_wave' } } } },
   );
   client = new NtkSidecarClient(server.grpcTarget);
 });
@@ -127,7 +127,7 @@ describe('stopping on a generalisation estimate (G5)', () => {
   });
 
   it('the training-loss rule does not stop the same run: its loss is still a falling power law', async () => {
-    const decisions = await stream('loss-rule', 'default');
+    const decisions = await stream('loss-rule', 'loss');
     expect(decisions.filter((d) => d.step <= 0.6 * BUDGET).every((d) => d.action === 'ACTION_CONTINUE')).toBe(true);
   });
 });
