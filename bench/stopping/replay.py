@@ -25,10 +25,11 @@ from typing import Any, Callable
 from sidecar_proc import REPO, cli_command, supports
 
 # column name → the policy body it evaluates (merged over the sidecar's defaults; never enforced). "default" is the old
-# rule (A14 on the training loss, `rule: loss`); "generalization" the new one (G5 on the estimate the sidecar picks,
-# `estimate: auto`); "gen-*" each estimate alone (ablation); "label-wave" the published rule of Yuan et al. (G4).
+# rule (A14 on the training loss, `rule: loss`, the default before issue 11); "generalization" the new one (G5 on the
+# estimate the sidecar picks, `estimate: auto`); "gen-*" each estimate alone (ablation); "label-wave" the published
+# rule of Yuan et al. (G4).
 POLICY_DEFS: dict[str, dict[str, Any]] = {
-    "default": {},
+    "default": {"rule": "loss"},
     "generalization": {"rule": "generalization", "generalization": {"estimate": "auto"}},
     "gen-eval": {"rule": "generalization", "generalization": {"estimate": "eval_accuracy"}},
     "gen-loo": {"rule": "generalization", "generalization": {"estimate": "loo_accuracy"}},
