@@ -1,27 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Matrix, QrDecomposition } from 'ml-matrix';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCommand } from '../../src/cli/analyzeCommand.js';
 import { encodeNpy } from '../../src/cli/npy.js';
 import type { EncodeNpyOptions } from '../../src/cli/npy.js';
 import { mulberry32, normalArray } from '../../src/random.js';
+import { textSink as sink } from '../support/testIo.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ntk-analyze-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = sink();

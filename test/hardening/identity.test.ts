@@ -12,7 +12,7 @@ import { NtkSidecarClient } from '../../src/client/ntkSidecarClient.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
 import type { RunStart } from '../../src/gen/ntksidecar/v1/RunStart.js';
 import type { ListRunsResponse__Output } from '../../src/gen/ntksidecar/v1/ListRunsResponse.js';
-import { statusOf } from './helpers.js';
+import { rawAttachStatus, statusOf } from './helpers.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -99,15 +99,7 @@ describe('ids and labels', () => {
     const probe = Buffer.from([...varint((1 << 3) | 0), 3]); // ProbeSet.num_samples = 3
     const runStart = Buffer.concat([field(1, Uint8Array.from([0x61, 0xff])), field(7, probe)]);
     const message = field(1, runStart);
-    const raw = new grpc.Client(server.grpcTarget, grpc.credentials.createInsecure());
-    const stream = raw.makeBidiStreamRequest('/ntksidecar.v1.NtkSidecar/Attach', (b: Buffer) => b, (b: Buffer) => b);
-    const status = await new Promise<grpc.StatusObject>((resolve) => {
-      stream.on('status', resolve);
-      stream.on('data', () => undefined);
-      stream.on('error', () => undefined);
-      stream.write(message);
-    });
-    raw.close();
+    const status = await rawAttachStatus(server.grpcTarget, message);
     expect(status.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(status.details).toMatch(/RunStart\.run_id "a\ufffd" is not valid UTF-8/);
     expect(server.server.ctx.runs.get('a\ufffd')).toBeUndefined();

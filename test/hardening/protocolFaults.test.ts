@@ -12,6 +12,7 @@ import { NtkSidecarClient } from '../../src/client/ntkSidecarClient.js';
 import { RunStore } from '../../src/store/runStore.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
 import type { RunStart } from '../../src/gen/ntksidecar/v1/RunStart.js';
+import { rawAttachStatus } from './helpers.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -49,15 +50,7 @@ describe('protobuf garbage', () => {
   });
 
   it('an Attach message that does not decode ends the stream with a client-error code, and the server goes on', async () => {
-    const raw = new grpc.Client(server.grpcTarget, grpc.credentials.createInsecure());
-    const stream = raw.makeBidiStreamRequest('/ntksidecar.v1.NtkSidecar/Attach', (b: Buffer) => b, (b: Buffer) => b);
-    const status = await new Promise<grpc.StatusObject>((resolve) => {
-      stream.on('status', resolve);
-      stream.on('data', () => undefined);
-      stream.on('error', () => undefined);
-      stream.write(GARBAGE);
-    });
-    raw.close();
+    const status = await rawAttachStatus(server.grpcTarget, GARBAGE);
     expect([grpc.status.INVALID_ARGUMENT, grpc.status.FAILED_PRECONDITION]).toContain(status.code);
     const canary = client.attach(start('canary-garbage'));
     await canary.accepted;

@@ -6,7 +6,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NtkSidecarClient } from '../../src/client/ntkSidecarClient.js';
@@ -17,6 +16,7 @@ import { replayRecording } from '../../src/record/replay.js';
 import { mulberry32, normalArray } from '../../src/random.js';
 import type { Decision__Output } from '../../src/gen/ntksidecar/v1/Decision.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
+import { f64Bytes, textSink as capture } from '../support/testIo.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -34,9 +34,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function f64Bytes(values: ArrayLike<number>): Uint8Array {
-  return new Uint8Array(Float64Array.from(values).buffer);
-}
 
 /**
  * Full-batch GD of a random linear model in the kernel regime: n = 6 samples, P = 9 parameters, MSE with c_L = 1/(2n);
@@ -112,16 +109,6 @@ async function recordingOf(runId: string, snapshots: number) {
   }
 }
 
-function capture(): { out: Writable; text: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { out, text: () => text };
-}
 
 describe('record and replay', () => {
   it('replays a recorded run to exactly the decisions the server sent, in order', async () => {
@@ -139,7 +126,7 @@ describe('record and replay', () => {
     expect(new Set(sent.map((d) => d.reason)).size).toBeGreaterThanOrEqual(2);
 
     // The CLI prints the same timeline as JSON (the stopping evaluation's interface).
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     expect(replayCommand([path, '--json'], out)).toBe(0);
     const json = JSON.parse(text()) as { format: number; decisions: Array<{ reason: string; step: number }>; stopStep: number | null };
     expect(json.format).toBe(1);
@@ -154,7 +141,7 @@ describe('record and replay', () => {
     const policyFile = join(recordDir, 'policy.json');
     // A step budget of 30 must stop the run at the first snapshot at or after step 30, with REASON_BUDGET.
     writeFileSync(policyFile, JSON.stringify({ policies: { capped: { maxSteps: 30 } } }));
-    const { out, text } = capture();
+    const { stream: out, text } = capture();
     expect(replayCommand([path, '--policy', policyFile, '--policy-name', 'capped', '--json'], out)).toBe(0);
     const json = JSON.parse(text()) as { policy: string; stopStep: number; stopReason: string };
     expect(json.policy).toBe('capped');
@@ -166,12 +153,12 @@ describe('record and replay', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ntk-sidecar-rec-bad-'));
     const old = join(dir, 'old.ntkrec.jsonl.gz');
     writeFileSync(old, gzipSync(JSON.stringify({ type: 'header', format: 'ntk-sidecar-recording', version: 0, sidecarVersion: '0.0.1' }) + '\n'));
-    expect(() => replayCommand([old], capture().out)).toThrow(/format version 0 \(written by ntk-sidecar 0\.0\.1\); this ntk-sidecar reads version 1 only/);
+    expect(() => replayCommand([old], capture().stream)).toThrow(/format version 0 \(written by ntk-sidecar 0\.0\.1\); this ntk-sidecar reads version 1 only/);
     const plain = join(dir, 'plain.ntkrec.jsonl.gz');
     writeFileSync(plain, 'not gzip');
-    expect(() => replayCommand([plain], capture().out)).toThrow(/not a gzip-compressed recording/);
+    expect(() => replayCommand([plain], capture().stream)).toThrow(/not a gzip-compressed recording/);
     const other = join(dir, 'other.ntkrec.jsonl.gz');
     writeFileSync(other, gzipSync('{"hello": 1}\n'));
-    expect(() => replayCommand([other], capture().out)).toThrow(/not an ntk-sidecar recording/);
+    expect(() => replayCommand([other], capture().stream)).toThrow(/not an ntk-sidecar recording/);
   });
 });

@@ -14,6 +14,7 @@ import { readRecording } from '../../src/record/runRecorder.js';
 import { replayRecording } from '../../src/record/replay.js';
 import type { Decision__Output } from '../../src/gen/ntksidecar/v1/Decision.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
+import { f64Bytes } from '../support/testIo.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -45,9 +46,6 @@ const accuracy = (s: number) => 0.95 - 0.45 * Math.exp(-s / 60);
 /** Training loss: a power law that never flattens (the over-parameterised regime of issue 11). */
 const trainLoss = (s: number) => 0.7 / Math.sqrt(1 + s / 20);
 
-function f64Bytes(values: ArrayLike<number>): Uint8Array {
-  return new Uint8Array(Float64Array.from(values).buffer);
-}
 
 async function stream(runId: string, policy: string): Promise<Decision__Output[]> {
   const rng = mulberry32(11);

@@ -8,6 +8,7 @@ import { NtkSidecarClient, type AttachedRun, type TensorInput } from '../../src/
 import { mulberry32, normal } from '../../src/random.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
 import type { Decision__Output } from '../../src/gen/ntksidecar/v1/Decision.js';
+import { f64Bytes } from '../support/testIo.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -21,9 +22,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function f64Bytes(values: ArrayLike<number>): Uint8Array {
-  return new Uint8Array(Float64Array.from(values).buffer);
-}
 
 async function snapshot(run: AttachedRun, id: number, step: number, loss: number, jacobian: Float64Array, rows: number, cols: number, logits?: Float64Array): Promise<Decision__Output> {
   const tensors: TensorInput[] = [{ kind: 'TENSOR_KIND_JACOBIAN', rows, cols, data: jacobian }];

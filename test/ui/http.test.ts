@@ -5,7 +5,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NtkSidecarClient } from '../../src/client/ntkSidecarClient.js';
 import { analyzeCommand } from '../../src/cli/analyzeCommand.js';
@@ -14,6 +13,7 @@ import { encodeNpy } from '../../src/cli/npy.js';
 import { readRecording } from '../../src/record/runRecorder.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
 import { POWER_LAW, streamPowerLawRun, streamStoppingRun } from './scriptedRuns.js';
+import { textSink as sink } from '../support/testIo.js';
 
 const EVIL = '<script>alert(1)</script>';
 let server: TestServer;
@@ -43,16 +43,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function sink(): { stream: Writable; text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return { stream, text: () => text };
-}
 
 describe('run pages on the metrics port', () => {
   it('lists the runs with their decision, reason and regime, escaped', async () => {

@@ -7,10 +7,8 @@
  */
 import { expect } from 'vitest';
 import type { NtkSidecarClient } from '../../src/client/ntkSidecarClient.js';
+import { f64Bytes } from '../support/testIo.js';
 
-function f64Bytes(values: ArrayLike<number>): Uint8Array {
-  return new Uint8Array(Float64Array.from(values).buffer);
-}
 
 /** Streams the lazy linear model until its STOP and returns the STOP step; `afterFirstSnapshot` runs once the run has a page. */
 export async function streamStoppingRun(client: NtkSidecarClient, runId: string, opts: { policy?: string; finish?: boolean; afterFirstSnapshot?: () => Promise<void> } = {}): Promise<number> {
