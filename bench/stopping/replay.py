@@ -57,9 +57,11 @@ def grid_body(column: str) -> dict[str, Any] | None:
     if m is None:
         return None
     _, est, gain, z, horizon, votes = m.groups()
+    # The column's δ_G and H hold on either feed: the sidecar's own held-out-probe values are overridden too.
     return {"rule": "generalization",
             "generalization": {"estimate": ESTIMATES[est], "minAccuracyGain": float(gain),
-                               "upperZ": max(float(z), 1e-6), "horizonFraction": float(horizon)},
+                               "heldOutMinAccuracyGain": float(gain), "upperZ": max(float(z), 1e-6),
+                               "horizonFraction": float(horizon), "heldOutHorizonFraction": float(horizon)},
             "stopping": {"stopVotes": int(votes)}}
 
 
