@@ -2,8 +2,6 @@
  * The sidecar process: the gRPC service (with grpc.health.v1 and reflection), the HTTP endpoint for
  * /metrics, /healthz and /readyz, and graceful shutdown. The only importer of @grpc/grpc-js on the server side.
  */
-import { RunRecorder } from '../record/runRecorder.js';
-import { errorRef, internalErrorDetails } from './internalError.js';
 import { createServer, type IncomingMessage, type ServerResponse, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -23,6 +21,8 @@ import { openCohortEngine } from '../cohort/openCohortEngine.js';
 import type { ProtoGrpcType } from '../gen/sidecar.js';
 import type { NtkSidecarHandlers } from '../gen/ntksidecar/v1/NtkSidecar.js';
 import { AttachSession, checkOwner, type DuplexCall } from './attachSession.js';
+import { RunRecorder } from '../record/runRecorder.js';
+import { errorRef, internalErrorDetails } from './internalError.js';
 import { RunTable, restoredRun, type Run, type StoredRun } from './runTable.js';
 import { RunStore, fileName, type StoredFile } from '../store/runStore.js';
 import { runReport, runSummary } from './reports.js';
@@ -249,11 +249,16 @@ function bindGrpc(server: grpc.Server, addr: string, creds: grpc.ServerCredentia
   );
 }
 
-function credentials(config: Config): grpc.ServerCredentials {
+/** The certificate and key (and client CA) of --tls-*, read once for both ports; undefined without TLS. */
+function tlsMaterial(config: Config): { cert: Buffer; key: Buffer; ca: Buffer | null } | undefined {
   const { certFile, keyFile, clientCaFile } = config.tls;
-  if (!certFile || !keyFile) return grpc.ServerCredentials.createInsecure();
-  const ca = clientCaFile ? readFileSync(clientCaFile) : null;
-  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(certFile), private_key: readFileSync(keyFile) }], ca !== null);
+  if (!certFile || !keyFile) return undefined;
+  return { cert: readFileSync(certFile), key: readFileSync(keyFile), ca: clientCaFile ? readFileSync(clientCaFile) : null };
+}
+
+function credentials(tls: ReturnType<typeof tlsMaterial>): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(tls.ca, [{ cert_chain: tls.cert, private_key: tls.key }], tls.ca !== null);
 }
 
 function formatHost(host: string): string {
@@ -387,7 +392,8 @@ async function serveWith(
   new ReflectionService(packageDefinition).addToServer(server);
 
   const grpcAddr = parseAddress(config.grpcAddr)!;
-  const port = await bindGrpc(server, config.grpcAddr, credentials(config));
+  const tls = tlsMaterial(config);
+  const port = await bindGrpc(server, config.grpcAddr, credentials(tls));
   const grpcAddress = `${formatHost(grpcAddr.host)}:${port}`;
 
   let http: HttpServer | HttpsServer | undefined;
@@ -434,8 +440,7 @@ async function serveWith(
     };
     // With --tls-cert the metrics port speaks HTTPS with the same certificate. It asks for no client certificate even
     // under mTLS: kubelet probes and Prometheus authenticate with the bearer token instead (docs/errors.md).
-    const tls = config.tls.certFile && config.tls.keyFile ? { cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) } : undefined;
-    http = tls ? createHttpsServer(tls, handle) : createServer(handle);
+    http = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, handle) : createServer(handle);
     try {
       await new Promise<void>((resolve, reject) => {
         http!.once('error', (err) => reject(new Error(`cannot listen on ${config.metricsAddr} for metrics: ${err.message}`)));
