@@ -15,6 +15,7 @@ import { replayRecording } from '../../src/record/replay.js';
 import type { Decision__Output } from '../../src/gen/ntksidecar/v1/Decision.js';
 import { startTestServer, type TestServer } from '../support/startTestServer.js';
 import { f64Bytes } from '../support/testIo.js';
+import { GENERALIZATION_ESTIMATES } from '../../src/analysis/generalizationForecast.js';
 
 let server: TestServer;
 let client: NtkSidecarClient;
@@ -103,7 +104,7 @@ describe('stopping on a generalisation estimate (G5)', () => {
     // Inside the 1 % allowance of the end-of-budget accuracy, and well before the budget.
     expect(Math.round(accuracy(stop!.step) * nEval) / nEval).toBeGreaterThanOrEqual(0.99 * (Math.round(accuracy(BUDGET) * nEval) / nEval));
     expect(stop!.step).toBeLessThanOrEqual(0.6 * BUDGET);
-    expect(stop!.evidence.estimate).toBe(1); // eval_accuracy (GENERALIZATION_ESTIMATES[1])
+    expect(stop!.evidence.estimate).toBe(GENERALIZATION_ESTIMATES.indexOf('eval_accuracy'));
     // Never a STOP while the curve still climbs.
     for (const d of decisions.filter((x) => x.step <= 120)) expect(d.action).toBe('ACTION_CONTINUE');
 
